@@ -1,0 +1,431 @@
+//! The command line: clap types, turning them into `Settings`, and every line the
+//! user reads (progress bar, summaries, errors). The library never prints.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use indicatif::{ProgressBar, ProgressStyle};
+use jiff::Timestamp;
+use wikitop::http::WaitObserver;
+use wikitop::model::{Day, Project};
+use wikitop::settings::{StoreInput, SyncInput, parse_day};
+use wikitop::{Error, Reporter, RunReport, Settings, StatusReport};
+
+#[derive(Parser)]
+#[command(name = "wikitop", version, about = "Daily top Wikipedia pages with their categories, stored exactly once in DuckDB or BigQuery.")]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+    /// Only print errors.
+    #[arg(long, short, global = true)]
+    quiet: bool,
+    /// Log format on stderr; `json` is one object per line, as Cloud Logging reads it.
+    #[arg(long, global = true, value_enum, env = "WIKITOP_LOG_FORMAT", default_value = "text")]
+    log_format: LogFormat,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Fetch and store every day the store lacks, up to the latest published day.
+    Sync(SyncArgs),
+    /// Show stored and missing days per project, and the last runs.
+    Status(StatusArgs),
+}
+
+#[derive(Args, Clone)]
+struct StoreArgs {
+    /// Where to store: the embedded DuckDB file or BigQuery.
+    #[arg(long, env = "WIKITOP_SINK", value_parser = ["duckdb", "bigquery"])]
+    sink: Option<String>,
+    /// The DuckDB file.
+    #[arg(long, env = "WIKITOP_DB", value_name = "PATH")]
+    db: Option<PathBuf>,
+    /// BigQuery dataset as PROJECT.DATASET.
+    #[arg(long, env = "WIKITOP_BQ_DATASET", value_name = "PROJECT.DATASET")]
+    bq_dataset: Option<String>,
+    /// BigQuery location for a dataset wikitop creates (e.g. US, EU).
+    #[arg(long, env = "WIKITOP_BQ_LOCATION")]
+    bq_location: Option<String>,
+}
+
+impl StoreArgs {
+    fn input(&self) -> StoreInput {
+        StoreInput {
+            sink: self.sink.clone(),
+            db: self.db.clone(),
+            bq_dataset: self.bq_dataset.clone(),
+            bq_location: self.bq_location.clone(),
+            bq_endpoint: std::env::var("WIKITOP_BQ_ENDPOINT").ok().filter(|s| !s.is_empty()),
+        }
+    }
+}
+
+#[derive(Args, Clone)]
+pub struct SyncArgs {
+    /// First day to store (YYYY-MM-DD).
+    #[arg(long, value_name = "YYYY-MM-DD", default_value = "2023-04-01", conflicts_with = "date")]
+    since: Option<String>,
+    /// Last day to store [default: the latest day the Pageviews API has published].
+    #[arg(long, value_name = "YYYY-MM-DD", conflicts_with = "date")]
+    until: Option<String>,
+    /// Store just this day: shorthand for `--since D --until D`.
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    date: Option<String>,
+    /// Wikimedia project(s), e.g. en.wikipedia; repeat or separate with commas.
+    #[arg(long = "project", value_name = "PROJECT", default_value = "en.wikipedia")]
+    projects: Vec<String>,
+    /// Pageviews access method.
+    #[arg(long, default_value = "all-access", value_parser = ["all-access", "desktop", "mobile-app", "mobile-web"])]
+    access: String,
+    /// Keep every article ranked this high or better (ties included).
+    #[arg(long, default_value_t = 100, value_name = "N")]
+    top: u32,
+    #[command(flatten)]
+    store: StoreArgs,
+    /// Re-fetch and replace days that are already stored.
+    #[arg(long)]
+    force: bool,
+    /// Print the days that would be fetched and the requests it would take; fetch nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// Sync only this share of the days: `i/n` (defaults from CLOUD_RUN_TASK_INDEX/COUNT).
+    #[arg(long, value_name = "i/n")]
+    shard: Option<String>,
+    /// Request budget for `--dry-run` time estimates, e.g. `500/1h`.
+    #[arg(long, value_name = "N/WINDOW")]
+    quota: Option<String>,
+    /// Your e-mail or URL, sent in the User-Agent as Wikimedia's policy asks.
+    #[arg(long, env = "WIKITOP_CONTACT")]
+    contact: Option<String>,
+    /// Pageviews API base URL.
+    #[arg(long, env = "WIKITOP_PAGEVIEWS_API", value_name = "URL")]
+    pageviews_api: Option<String>,
+    /// Action API URL; `{host}` becomes the project's host.
+    #[arg(long, env = "WIKITOP_ACTION_API", value_name = "URL")]
+    action_api: Option<String>,
+    /// Pageviews requests in flight (1 or 2; the Action API always has one).
+    #[arg(long, value_name = "N")]
+    pageviews_concurrency: Option<usize>,
+    /// Seconds before a request is abandoned and retried.
+    #[arg(long, env = "WIKITOP_HTTP_TIMEOUT", value_name = "SECS", hide = true)]
+    http_timeout: Option<f64>,
+    /// Tries per request for errors other than 429.
+    #[arg(long, env = "WIKITOP_MAX_TRIES", value_name = "N", hide = true)]
+    max_tries: Option<u32>,
+    /// First backoff step in milliseconds (doubles per try).
+    #[arg(long, env = "WIKITOP_RETRY_BASE_MS", value_name = "MS", hide = true)]
+    retry_base_ms: Option<u64>,
+}
+
+#[derive(Args)]
+struct StatusArgs {
+    #[command(flatten)]
+    store: StoreArgs,
+    /// First day of the range checked for gaps.
+    #[arg(long, value_name = "YYYY-MM-DD", default_value = "2023-04-01")]
+    since: String,
+    /// Last day of the range checked for gaps [default: yesterday].
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    until: Option<String>,
+    /// How many recent runs to show.
+    #[arg(long, default_value_t = 5)]
+    runs: usize,
+}
+
+impl SyncArgs {
+    pub fn settings(&self, today: Day) -> Result<Settings, Error> {
+        let shard = self.shard.clone().or_else(cloud_run_shard);
+        Settings::resolve(
+            SyncInput {
+                since: if self.date.is_some() { None } else { self.since.clone() },
+                until: self.until.clone(),
+                date: self.date.clone(),
+                projects: self.projects.clone(),
+                access: Some(self.access.clone()),
+                top: Some(self.top),
+                store: self.store.input(),
+                force: self.force,
+                dry_run: self.dry_run,
+                shard,
+                pageviews_api: self.pageviews_api.clone(),
+                action_api: self.action_api.clone(),
+                contact: self.contact.clone(),
+                access_token: std::env::var("WIKITOP_ACCESS_TOKEN").ok(),
+                pageviews_concurrency: self.pageviews_concurrency,
+                quota: self.quota.clone(),
+                http_timeout_secs: self.http_timeout,
+                max_tries: self.max_tries,
+                retry_base_ms: self.retry_base_ms,
+                arguments: std::env::args().skip(1).collect::<Vec<_>>().join(" "),
+            },
+            today,
+        )
+    }
+}
+
+/// Cloud Run Jobs number their tasks; each task then syncs its own share of the days.
+fn cloud_run_shard() -> Option<String> {
+    let index = std::env::var("CLOUD_RUN_TASK_INDEX").ok()?;
+    let count = std::env::var("CLOUD_RUN_TASK_COUNT").ok()?;
+    Some(format!("{index}/{count}"))
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let interactive = std::io::stderr().is_terminal() && cli.log_format == LogFormat::Text && !cli.quiet;
+    init_logging(&cli, interactive);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => return fail(&format!("could not start the async runtime: {e}"), 1),
+    };
+    let today = wikitop::today_utc();
+    let outcome = match &cli.command {
+        Command::Sync(args) => runtime.block_on(run_sync(args, today, interactive, cli.quiet)),
+        Command::Status(args) => runtime.block_on(run_status(args, today)),
+    };
+    match outcome {
+        Ok(code) => code,
+        Err(e) => report_error(&e),
+    }
+}
+
+fn init_logging(cli: &Cli, interactive: bool) {
+    use tracing_subscriber::EnvFilter;
+    // With a progress bar, per-day lines would fight it: show warnings and up only.
+    let default = if cli.quiet { "error" } else if interactive { "warn" } else { "info" };
+    let filter = EnvFilter::try_from_env("WIKITOP_LOG").unwrap_or_else(|_| EnvFilter::new(default));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match cli.log_format {
+        LogFormat::Json => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(false)
+            .with_target(false)
+            .init(),
+        LogFormat::Text => builder.with_target(false).compact().init(),
+    }
+}
+
+fn report_error(e: &Error) -> ExitCode {
+    let mut text = format!("error: {e}");
+    let mut source = std::error::Error::source(e);
+    while let Some(cause) = source {
+        text.push_str(&format!("\n  caused by: {cause}"));
+        source = cause.source();
+    }
+    fail(&text, if e.is_usage() { 2 } else { 1 })
+}
+
+fn fail(text: &str, code: u8) -> ExitCode {
+    eprintln!("{text}");
+    ExitCode::from(code)
+}
+
+async fn run_sync(args: &SyncArgs, today: Day, interactive: bool, quiet: bool) -> Result<ExitCode, Error> {
+    let settings = args.settings(today)?;
+    let reporter = Arc::new(Progress::new(interactive));
+    let report = wikitop::sync(&settings, reporter.clone()).await?;
+    reporter.finish();
+    if !quiet {
+        print_report(&settings, &report);
+    }
+    Ok(if report.days_failed.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+fn print_report(settings: &Settings, report: &RunReport) {
+    if let Some(plan) = &report.dry_run {
+        for (project, days) in &plan.days {
+            println!("{project}: would fetch {} day(s): {}", days.len(), ranges(days));
+        }
+        print!("Estimated requests: {}", plan.estimated_requests);
+        match (plan.estimated_time, settings.quota) {
+            (Some(t), Some(q)) => println!(
+                " (about {} at {} requests per {}s).",
+                human_duration(t),
+                q.requests,
+                q.window.as_secs()
+            ),
+            _ => println!("."),
+        }
+        println!("{} day(s) already stored would be skipped.", report.days_skipped);
+        return;
+    }
+    if report.days_planned == 0 {
+        println!("Nothing to do: all {} day(s) in the range are stored.", report.days_skipped);
+        return;
+    }
+    println!(
+        "Stored {} day(s) ({} rows); {} already stored; {} failed. {} requests ({} top lists, {} categories), {} retried, {} throttled.",
+        report.days_written,
+        report.rows_written,
+        report.days_skipped,
+        report.days_failed.len(),
+        report.http_requests,
+        report.top_requests,
+        report.category_requests,
+        report.http_retries,
+        report.throttled,
+    );
+    for (project, day) in &report.not_published {
+        println!("{project}: {day} is not published yet by the Pageviews API; the next run will fetch it.");
+    }
+    for f in &report.days_failed {
+        println!("{} {} failed: {}", f.project, f.day, f.error);
+    }
+}
+
+async fn run_status(args: &StatusArgs, today: Day) -> Result<ExitCode, Error> {
+    let since = parse_day(&args.since, today)?;
+    let yesterday = today.yesterday().unwrap_or(today);
+    let until = match &args.until {
+        Some(u) => parse_day(u, today)?,
+        None => yesterday,
+    };
+    if until < since {
+        return Err(Error::RangeReversed { since, until });
+    }
+    let store = args.store.input().resolve()?;
+    let report = wikitop::status(&store, since, until, args.runs).await?;
+    print_status(&report);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_status(report: &StatusReport) {
+    if report.projects.is_empty() {
+        println!("No days stored yet.");
+    }
+    for p in &report.projects {
+        println!(
+            "{} {}: {} day(s) stored, {} → {}; {} missing in {} → {}",
+            p.project, p.access, p.stored, p.first, p.last, p.missing_days, report.since, report.until
+        );
+        if !p.missing.is_empty() {
+            let shown: Vec<String> = p.missing.iter().take(20).map(|(a, b)| span(*a, *b)).collect();
+            let more = p.missing.len().saturating_sub(20);
+            println!(
+                "  missing: {}{}",
+                shown.join(", "),
+                if more > 0 { format!(" and {more} more range(s)") } else { String::new() }
+            );
+        }
+    }
+    if !report.runs.is_empty() {
+        println!("Last runs:");
+    }
+    for r in &report.runs {
+        println!(
+            "  {}  {:<8} {} day(s), {} rows, {} requests ({} retried){}",
+            r.run_id,
+            r.status.as_str(),
+            r.days_written,
+            r.rows_written,
+            r.http_requests,
+            r.http_retries,
+            r.error.as_deref().map(|e| format!(": {e}")).unwrap_or_default()
+        );
+    }
+}
+
+fn span(a: Day, b: Day) -> String {
+    if a == b { a.to_string() } else { format!("{a}..{b}") }
+}
+
+/// Days as compressed ranges: `2023-04-01..2023-04-30, 2023-05-02`.
+fn ranges(days: &[Day]) -> String {
+    let mut out: Vec<String> = Vec::new();
+    let mut iter = days.iter().copied();
+    let Some(mut start) = iter.next() else { return "none".into() };
+    let mut end = start;
+    for d in iter {
+        if end.tomorrow().ok() == Some(d) {
+            end = d;
+        } else {
+            out.push(span(start, end));
+            start = d;
+            end = d;
+        }
+    }
+    out.push(span(start, end));
+    out.join(", ")
+}
+
+fn human_duration(d: std::time::Duration) -> String {
+    let secs = d.as_secs();
+    match secs {
+        0..60 => format!("{secs} s"),
+        60..3600 => format!("{} min", secs.div_ceil(60)),
+        _ => format!("{:.1} h", secs as f64 / 3600.0),
+    }
+}
+
+/// Progress on a terminal; silent otherwise (the per-day log lines say it all).
+struct Progress {
+    bar: Option<ProgressBar>,
+}
+
+impl Progress {
+    fn new(interactive: bool) -> Self {
+        let bar = interactive.then(|| {
+            let bar = ProgressBar::new(0);
+            bar.set_style(
+                ProgressStyle::with_template("{spinner} {prefix} [{bar:30}] {pos}/{len} days {msg} ({eta})")
+                    .unwrap_or_else(|_| ProgressStyle::default_bar())
+                    .progress_chars("=> "),
+            );
+            bar
+        });
+        Progress { bar }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+impl WaitObserver for Progress {
+    fn throttled(&self, until: Timestamp, reason: &str) {
+        if let Some(bar) = &self.bar {
+            let at = until.round(jiff::Unit::Second).unwrap_or(until);
+            bar.set_message(format!("throttled ({reason}); resuming at {at}"));
+        }
+    }
+}
+
+impl Reporter for Progress {
+    fn planned(&self, project: &Project, days: usize) {
+        if let Some(bar) = &self.bar {
+            bar.set_prefix(project.to_string());
+            bar.set_length(days as u64);
+            bar.set_position(0);
+        }
+    }
+
+    fn day_written(&self, _project: &Project, day: Day, _rows: usize) {
+        if let Some(bar) = &self.bar {
+            bar.set_message(day.to_string());
+            bar.inc(1);
+        }
+    }
+
+    fn day_failed(&self, project: &Project, day: Day, error: &str) {
+        if let Some(bar) = &self.bar {
+            bar.println(format!("{project} {day} failed: {error}"));
+            bar.inc(1);
+        }
+    }
+}

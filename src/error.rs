@@ -1,0 +1,102 @@
+//! The library's one error type: each variant is one sentence naming what to fix,
+//! with the offending value in backticks. The CLI prints it and picks the exit code.
+
+use std::path::PathBuf;
+
+use crate::model::Day;
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    // ---- usage and configuration: exit code 2, nothing touched ----
+    #[error("invalid date `{0}`: expected YYYY-MM-DD, e.g. 2023-04-01")]
+    InvalidDate(String),
+    #[error("`--until` {until} is before `--since` {since}")]
+    RangeReversed { since: Day, until: Day },
+    #[error("{0} is in the future: the Pageviews API only has days up to yesterday (UTC)")]
+    FutureDate(Day),
+    #[error("{0} is before 2015-07-01, the first day the Pageviews API has data for")]
+    TooEarly(Day),
+    #[error("`--top {0}` is out of range: the Pageviews API ranks 1 to 1000 articles a day")]
+    TopOutOfRange(u32),
+    #[error(transparent)]
+    UnknownProject(#[from] crate::model::UnknownProject),
+    #[error(
+        "unknown project `{0}`: the Pageviews API has no top list for it on a day that is long published"
+    )]
+    ProjectNotFound(String),
+    #[error("invalid {what} `{value}`: {why}")]
+    InvalidSetting {
+        what: &'static str,
+        value: String,
+        why: String,
+    },
+
+    // ---- the store ----
+    #[error("cannot open the DuckDB store `{path}`: check that the directory exists and is writable")]
+    StoreOpen {
+        path: PathBuf,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    #[error("another wikitop run is using the store `{0}`: wait for it to finish and run again")]
+    StoreBusy(String),
+    #[error("table `{table}` exists with a different schema ({detail}): refusing to write into it")]
+    SchemaMismatch { table: String, detail: String },
+    #[error("the store failed while {doing}")]
+    Store {
+        doing: String,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    #[error("no Google Cloud credentials found: set GOOGLE_APPLICATION_CREDENTIALS to a service-account file, run `gcloud auth application-default login`, or set WIKITOP_BQ_ENDPOINT for an emulator")]
+    NoCredentials(#[source] Box<dyn std::error::Error + Send + Sync>),
+
+    // ---- the Wikimedia APIs ----
+    #[error("{url} failed: gave up after {tries} tries in {secs:.1} s ({last})")]
+    GaveUp {
+        url: String,
+        tries: u32,
+        secs: f64,
+        last: String,
+    },
+    #[error("{url} answered HTTP {status}, which is not worth retrying")]
+    HttpStatus { url: String, status: u16 },
+    #[error("could not build the HTTP client")]
+    HttpClient(#[source] reqwest::Error),
+    #[error("the run was interrupted")]
+    Interrupted,
+}
+
+impl Error {
+    /// Store and connection failures are runtime failures; everything else in the
+    /// first block is the user's input, which gets exit code 2.
+    pub fn is_usage(&self) -> bool {
+        matches!(
+            self,
+            Error::InvalidDate(_)
+                | Error::RangeReversed { .. }
+                | Error::FutureDate(_)
+                | Error::TooEarly(_)
+                | Error::TopOutOfRange(_)
+                | Error::UnknownProject(_)
+                | Error::ProjectNotFound(_)
+                | Error::InvalidSetting { .. }
+                | Error::StoreOpen { .. }
+                | Error::StoreBusy(_)
+                | Error::SchemaMismatch { .. }
+                | Error::NoCredentials(_)
+        )
+    }
+
+    pub(crate) fn store(
+        doing: impl Into<String>,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        Error::Store {
+            doing: doing.into(),
+            source: Box::new(source),
+        }
+    }
+}

@@ -1,0 +1,419 @@
+//! The one HTTP client wikitop uses to talk to Wikimedia, and its politeness policy.
+//!
+//! It owns the User-Agent, timeouts, the cap on requests in flight, and retries:
+//! 429, 408, 5xx (not 501), timeouts, dropped connections, unreadable bodies and the
+//! Action API's `maxlag` are retried; `Retry-After` (seconds or HTTP-date) is always
+//! honoured and pauses *every* request, so a throttled client sends nothing until the
+//! server said it may. It knows nothing of pageviews or categories: callers hand it a
+//! typed body and a check that says whether that body is usable.
+//! <https://wikitech.wikimedia.org/wiki/Robot_policy>,
+//! <https://www.mediawiki.org/wiki/Manual:Maxlag_parameter>
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use serde::de::DeserializeOwned;
+use tokio::sync::{Mutex, Semaphore};
+use tokio::time::Instant;
+
+use crate::error::{Error, Result};
+
+/// Read and connect timeouts: a Wikimedia response that takes longer is stuck.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Tries per request for errors other than 429 (which waits as long as it is told).
+pub const DEFAULT_MAX_TRIES: u32 = 6;
+/// How many 429s one request may receive before the run gives up on it: with
+/// Retry-After honoured this is hours of patience.
+pub const MAX_THROTTLED_TRIES: u32 = 200;
+/// First backoff step; doubles per try, jittered, capped at `MAX_BACKOFF`.
+pub const DEFAULT_RETRY_BASE: Duration = Duration::from_secs(1);
+const MAX_BACKOFF: Duration = Duration::from_secs(120);
+/// Never believe a Retry-After longer than this: it is a broken header, not a plan.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(24 * 3600);
+/// Wikimedia asks for at most this many requests in flight per client.
+pub const MAX_IN_FLIGHT: usize = 3;
+
+/// How the client behaves; resolved from settings before any request is sent.
+#[derive(Debug, Clone)]
+pub struct HttpPolicy {
+    /// Contact e-mail or URL for the User-Agent, as the robot policy asks.
+    pub contact: Option<String>,
+    /// OAuth 2 access token, sent as a Bearer token to lift the anonymous limits.
+    pub access_token: Option<String>,
+    pub timeout: Duration,
+    pub max_tries: u32,
+    pub retry_base: Duration,
+}
+
+impl Default for HttpPolicy {
+    fn default() -> Self {
+        HttpPolicy {
+            contact: None,
+            access_token: None,
+            timeout: DEFAULT_TIMEOUT,
+            max_tries: DEFAULT_MAX_TRIES,
+            retry_base: DEFAULT_RETRY_BASE,
+        }
+    }
+}
+
+/// Which API a request goes to: each has its own in-flight cap under the global one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lane {
+    Pageviews,
+    Action,
+}
+
+/// Counters the run reports and records in `ingest_runs`.
+#[derive(Debug, Default)]
+pub struct HttpStats {
+    pub requests: AtomicU64,
+    pub retries: AtomicU64,
+    pub throttled: AtomicU64,
+    pub top_requests: AtomicU64,
+    pub category_requests: AtomicU64,
+}
+
+/// What the caller's check says about a decoded body.
+pub enum Verdict {
+    Usable,
+    /// Try again: the server said so in the body (e.g. `maxlag`) or the body is incomplete.
+    Retry { reason: String, wait: Option<Duration> },
+    /// A definite answer that retrying cannot change.
+    Fail(String),
+}
+
+/// The outcome of a GET that the caller must interpret.
+pub enum Fetched<T> {
+    Body(T),
+    NotFound,
+}
+
+/// Something that wants to know when the client waits on the server's say-so.
+pub trait WaitObserver: Send + Sync {
+    fn throttled(&self, until: jiff::Timestamp, reason: &str);
+}
+
+pub struct Http {
+    client: reqwest::Client,
+    policy: HttpPolicy,
+    all: Semaphore,
+    pageviews: Semaphore,
+    action: Semaphore,
+    /// No request leaves before this instant: set by Retry-After and maxlag.
+    paused_until: Mutex<Option<Instant>>,
+    pub stats: Arc<HttpStats>,
+    observer: Option<Arc<dyn WaitObserver>>,
+}
+
+/// `wikitop/<version> (<contact or project URL>) reqwest/<version>`, per the policy.
+pub fn user_agent(contact: Option<&str>) -> String {
+    let contact = contact.unwrap_or(env!("CARGO_PKG_REPOSITORY"));
+    format!(
+        "wikitop/{} ({contact}) reqwest/{}",
+        env!("CARGO_PKG_VERSION"),
+        REQWEST_VERSION
+    )
+}
+
+/// The reqwest version in Cargo.lock, for the User-Agent.
+const REQWEST_VERSION: &str = "0.13";
+
+impl Http {
+    pub fn new(
+        policy: HttpPolicy,
+        pageviews_concurrency: usize,
+        action_concurrency: usize,
+        observer: Option<Arc<dyn WaitObserver>>,
+    ) -> Result<Self> {
+        let client = reqwest::Client::builder()
+            .user_agent(user_agent(policy.contact.as_deref()))
+            .timeout(policy.timeout)
+            .connect_timeout(DEFAULT_CONNECT_TIMEOUT.min(policy.timeout))
+            .gzip(true)
+            .build()
+            .map_err(Error::HttpClient)?;
+        Ok(Http {
+            client,
+            policy,
+            all: Semaphore::new(MAX_IN_FLIGHT),
+            pageviews: Semaphore::new(pageviews_concurrency.clamp(1, MAX_IN_FLIGHT)),
+            action: Semaphore::new(action_concurrency.clamp(1, MAX_IN_FLIGHT)),
+            paused_until: Mutex::new(None),
+            stats: Arc::new(HttpStats::default()),
+            observer,
+        })
+    }
+
+    /// GETs `url` with `query`, decodes the JSON body as `T` and asks `check` whether
+    /// it is usable, retrying everything transient. A 404 is returned to the caller.
+    pub async fn get_json<T: DeserializeOwned>(
+        &self,
+        lane: Lane,
+        url: &str,
+        query: &[(&str, &str)],
+        check: impl Fn(&T) -> Verdict,
+    ) -> Result<Fetched<T>> {
+        let started = Instant::now();
+        let mut tries = 0u32;
+        let mut throttled = 0u32;
+        loop {
+            self.wait_if_paused().await;
+            let outcome = {
+                let _all = self.all.acquire().await.expect("semaphore never closed");
+                let _lane = match lane {
+                    Lane::Pageviews => self.pageviews.acquire().await,
+                    Lane::Action => self.action.acquire().await,
+                }
+                .expect("semaphore never closed");
+                // The pause may have been set while this request queued for a permit.
+                self.wait_if_paused().await;
+                self.count(lane);
+                self.attempt(url, query, &check).await
+            };
+            let (reason, wait, is_throttle) = match outcome {
+                Attempt::Done(body) => return Ok(Fetched::Body(body)),
+                Attempt::NotFound => return Ok(Fetched::NotFound),
+                Attempt::Fatal(err) => return Err(err),
+                Attempt::Retry {
+                    reason,
+                    wait,
+                    throttle,
+                } => (reason, wait, throttle),
+            };
+            if is_throttle {
+                throttled += 1;
+                self.stats.throttled.fetch_add(1, Ordering::Relaxed);
+            } else {
+                tries += 1;
+            }
+            if tries >= self.policy.max_tries || throttled >= MAX_THROTTLED_TRIES {
+                return Err(Error::GaveUp {
+                    url: url.to_owned(),
+                    tries: tries + throttled,
+                    secs: started.elapsed().as_secs_f64(),
+                    last: reason,
+                });
+            }
+            self.stats.retries.fetch_add(1, Ordering::Relaxed);
+            let delay = wait.unwrap_or_else(|| self.backoff(tries.max(1)));
+            if wait.is_some() {
+                // The server told us when: everyone waits, so no request is wasted.
+                self.pause_all(delay, &reason).await;
+            } else {
+                tracing::debug!(url, retry_in_ms = delay.as_millis() as u64, reason, "Retrying.");
+                tokio::time::sleep(delay).await;
+            }
+        }
+    }
+
+    fn count(&self, lane: Lane) {
+        self.stats.requests.fetch_add(1, Ordering::Relaxed);
+        match lane {
+            Lane::Pageviews => &self.stats.top_requests,
+            Lane::Action => &self.stats.category_requests,
+        }
+        .fetch_add(1, Ordering::Relaxed);
+    }
+
+    async fn attempt<T: DeserializeOwned>(
+        &self,
+        url: &str,
+        query: &[(&str, &str)],
+        check: &impl Fn(&T) -> Verdict,
+    ) -> Attempt<T> {
+        let mut request = self.client.get(url).query(query);
+        if let Some(token) = &self.policy.access_token {
+            request = request.bearer_auth(token);
+        }
+        let response = match request.send().await {
+            Ok(r) => r,
+            Err(e) => return Attempt::transient(describe(&e), None),
+        };
+        let status = response.status();
+        let retry_after = retry_after(response.headers());
+        if status == reqwest::StatusCode::NOT_FOUND {
+            return Attempt::NotFound;
+        }
+        if status == reqwest::StatusCode::TOO_MANY_REQUESTS {
+            return Attempt::Retry {
+                reason: "HTTP 429 Too Many Requests".into(),
+                wait: retry_after,
+                throttle: true,
+            };
+        }
+        if status.is_server_error() && status != reqwest::StatusCode::NOT_IMPLEMENTED
+            || status == reqwest::StatusCode::REQUEST_TIMEOUT
+        {
+            return Attempt::transient(format!("HTTP {}", status.as_u16()), retry_after);
+        }
+        if !status.is_success() {
+            return Attempt::Fatal(Error::HttpStatus {
+                url: url.to_owned(),
+                status: status.as_u16(),
+            });
+        }
+        // Read the whole body inside the retry: a connection dropped mid-body is retried.
+        let bytes = match response.bytes().await {
+            Ok(b) => b,
+            Err(e) => return Attempt::transient(describe(&e), None),
+        };
+        let body: T = match serde_json::from_slice(&bytes) {
+            Ok(b) => b,
+            Err(e) => {
+                return Attempt::transient(
+                    format!("unreadable response body ({e}): {}", snippet(&bytes)),
+                    None,
+                );
+            }
+        };
+        match check(&body) {
+            Verdict::Usable => Attempt::Done(body),
+            Verdict::Retry { reason, wait } => Attempt::transient(reason, retry_after.or(wait)),
+            Verdict::Fail(reason) => Attempt::Fatal(Error::GaveUp {
+                url: url.to_owned(),
+                tries: 1,
+                secs: 0.0,
+                last: reason,
+            }),
+        }
+    }
+
+    fn backoff(&self, try_no: u32) -> Duration {
+        let exp = self
+            .policy
+            .retry_base
+            .saturating_mul(1u32 << try_no.saturating_sub(1).min(16))
+            .min(MAX_BACKOFF);
+        // Full jitter in [50%, 100%]: spreads retries of parallel requests apart.
+        exp.mul_f64(0.5 + fastrand::f64() * 0.5)
+    }
+
+    async fn wait_if_paused(&self) {
+        loop {
+            let until = *self.paused_until.lock().await;
+            match until {
+                Some(t) if t > Instant::now() => tokio::time::sleep_until(t).await,
+                _ => return,
+            }
+        }
+    }
+
+    async fn pause_all(&self, delay: Duration, reason: &str) {
+        let until = Instant::now() + delay;
+        {
+            let mut paused = self.paused_until.lock().await;
+            if paused.is_none_or(|p| p < until) {
+                *paused = Some(until);
+                let resume = jiff::Timestamp::now()
+                    .checked_add(jiff::SignedDuration::try_from(delay).unwrap_or_default())
+                    .unwrap_or_else(|_| jiff::Timestamp::now());
+                tracing::warn!(
+                    resume_at = %resume.round(jiff::Unit::Second).unwrap_or(resume),
+                    wait_secs = delay.as_secs_f64(),
+                    reason,
+                    "Wikimedia asked us to wait; pausing all requests."
+                );
+                if let Some(observer) = &self.observer {
+                    observer.throttled(resume, reason);
+                }
+            }
+        }
+        self.wait_if_paused().await;
+    }
+}
+
+enum Attempt<T> {
+    Done(T),
+    NotFound,
+    Retry {
+        reason: String,
+        wait: Option<Duration>,
+        throttle: bool,
+    },
+    Fatal(Error),
+}
+
+impl<T> Attempt<T> {
+    fn transient(reason: String, wait: Option<Duration>) -> Self {
+        Attempt::Retry {
+            reason,
+            wait,
+            throttle: false,
+        }
+    }
+}
+
+fn describe(e: &reqwest::Error) -> String {
+    if e.is_timeout() {
+        "timed out".into()
+    } else if e.is_connect() {
+        "could not connect".into()
+    } else if e.is_body() || e.is_decode() {
+        "connection dropped while reading the body".into()
+    } else {
+        let mut s = e.to_string();
+        let mut src = std::error::Error::source(e);
+        while let Some(inner) = src {
+            s.push_str(": ");
+            s.push_str(&inner.to_string());
+            src = inner.source();
+        }
+        s
+    }
+}
+
+fn snippet(bytes: &[u8]) -> String {
+    let text = String::from_utf8_lossy(&bytes[..bytes.len().min(80)]);
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Parses `Retry-After` in both forms RFC 9110 allows: delay-seconds or an HTTP-date.
+pub fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+    let value = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?;
+    parse_retry_after(value, jiff::Timestamp::now())
+}
+
+pub fn parse_retry_after(value: &str, now: jiff::Timestamp) -> Option<Duration> {
+    let value = value.trim();
+    let delay = if let Ok(secs) = value.parse::<u64>() {
+        Duration::from_secs(secs)
+    } else {
+        let at = jiff::fmt::rfc2822::parse(value).ok()?.timestamp();
+        let secs = at.as_millisecond().saturating_sub(now.as_millisecond()).max(0);
+        Duration::from_millis(secs as u64)
+    };
+    Some(delay.min(MAX_RETRY_AFTER))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_reads_seconds_and_http_dates() {
+        let now: jiff::Timestamp = "2026-11-28T12:00:00Z".parse().unwrap();
+        assert_eq!(parse_retry_after("120", now), Some(Duration::from_secs(120)));
+        assert_eq!(
+            parse_retry_after("Sat, 28 Nov 2026 12:00:30 GMT", now),
+            Some(Duration::from_secs(30))
+        );
+        assert_eq!(
+            parse_retry_after("Sat, 28 Nov 2026 11:00:00 GMT", now),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(parse_retry_after("soon", now), None);
+        assert_eq!(
+            parse_retry_after("99999999", now),
+            Some(MAX_RETRY_AFTER)
+        );
+    }
+
+    #[test]
+    fn user_agent_names_the_tool_and_a_contact() {
+        let ua = user_agent(Some("ops@example.org"));
+        assert!(ua.starts_with(&format!("wikitop/{} (ops@example.org) reqwest/", env!("CARGO_PKG_VERSION"))), "{ua}");
+    }
+}

@@ -1,0 +1,59 @@
+//! wikitop: a daily record of what the world reads on Wikipedia.
+//!
+//! Data flows one way. `sources` read the Pageviews API (the day's ranked top list)
+//! and the MediaWiki Action API (each page's categories, 50 titles a request);
+//! `pipeline` plans the days the store lacks, fetches them with bounded concurrency,
+//! deduplicates titles across the run and assembles whole days; `sinks` store each
+//! day atomically in DuckDB (embedded default) or BigQuery (production). `settings`
+//! validates every option before any I/O; `http` holds the politeness policy.
+//!
+//! ```no_run
+//! # async fn demo() -> wikitop::Result<()> {
+//! use std::sync::Arc;
+//! let today = jiff::Timestamp::now().to_zoned(jiff::tz::TimeZone::UTC).date();
+//! let settings = wikitop::Settings::resolve(wikitop::SyncInput::default(), today)?;
+//! let report = wikitop::sync(&settings, Arc::new(wikitop::Silent)).await?;
+//! println!("{} days written", report.days_written);
+//! # Ok(()) }
+//! ```
+
+pub mod error;
+pub mod http;
+pub mod model;
+pub mod pipeline;
+pub mod settings;
+pub mod sinks;
+pub mod sources;
+pub mod status;
+
+use std::sync::Arc;
+
+pub use error::{Error, Result};
+pub use pipeline::{DryRun, FailedDay, Reporter, RunReport, Silent};
+pub use settings::{Settings, StoreInput, StoreSettings, SyncInput};
+pub use status::{StatusReport, status};
+
+use sinks::bigquery::BigQuerySink;
+use sinks::duckdb::DuckDbSink;
+
+/// Makes the store complete for the settings' range: fetches and stores every day it
+/// lacks (all days with `force`), and records the run in `ingest_runs`.
+pub async fn sync(settings: &Settings, reporter: Arc<dyn Reporter>) -> Result<RunReport> {
+    match &settings.store {
+        StoreSettings::DuckDb { path } => {
+            let mut sink = DuckDbSink::open(path)?;
+            pipeline::run(settings, &mut sink, reporter).await
+        }
+        StoreSettings::BigQuery(config) => {
+            let mut sink = BigQuerySink::open(config).await?;
+            pipeline::run(settings, &mut sink, reporter).await
+        }
+    }
+}
+
+/// Today's date in UTC, the clock every range is checked against.
+pub fn today_utc() -> model::Day {
+    jiff::Timestamp::now()
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .date()
+}

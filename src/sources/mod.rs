@@ -1,0 +1,4 @@
+//! The two Wikimedia APIs wikitop reads. Sources know HTTP and JSON, nothing of stores.
+
+pub mod categories;
+pub mod pageviews;
