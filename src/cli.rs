@@ -39,6 +39,20 @@ enum Command {
     Sync(SyncArgs),
     /// Show stored and missing days per project, and the last runs.
     Status(StatusArgs),
+    /// Run `sync` now and then on a cron schedule (UTC), in the foreground.
+    Schedule(ScheduleArgs),
+}
+
+#[derive(Args)]
+struct ScheduleArgs {
+    /// When to sync, as a cron expression in UTC (minute hour day month weekday).
+    #[arg(long, default_value = wikitop::schedule::DEFAULT_CRON)]
+    cron: String,
+    /// When the newest day is not published yet, try again after this many minutes.
+    #[arg(long, default_value_t = 180, value_name = "MINUTES")]
+    retry_unpublished: u64,
+    #[command(flatten)]
+    sync: SyncArgs,
 }
 
 #[derive(Args, Clone)]
@@ -195,6 +209,7 @@ pub fn main() -> ExitCode {
     let outcome = match &cli.command {
         Command::Sync(args) => runtime.block_on(run_sync(args, today, interactive, cli.quiet)),
         Command::Status(args) => runtime.block_on(run_status(args, today)),
+        Command::Schedule(args) => runtime.block_on(run_schedule(args, today)),
     };
     match outcome {
         Ok(code) => code,
@@ -284,6 +299,47 @@ fn print_report(settings: &Settings, report: &RunReport) {
     }
     for f in &report.days_failed {
         println!("{} {} failed: {}", f.project, f.day, f.error);
+    }
+}
+
+async fn run_schedule(args: &ScheduleArgs, today: Day) -> Result<ExitCode, Error> {
+    // Bad options fail now, with exit 2, not at the first tick.
+    args.sync.settings(today)?;
+    let schedule = wikitop::schedule::Schedule::new(
+        &args.cron,
+        std::time::Duration::from_secs(args.retry_unpublished.saturating_mul(60)),
+    )?;
+    wikitop::schedule::run(
+        &schedule,
+        |today| args.sync.settings(today),
+        |settings, reporter| async move { wikitop::sync(&settings, reporter).await },
+        Arc::new(Progress::new(false)),
+        shutdown_signal(),
+    )
+    .await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Resolves on SIGTERM (how Cloud Run, systemd and Docker stop a process) or Ctrl-C.
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = tokio::signal::ctrl_c() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
     }
 }
 

@@ -21,6 +21,7 @@ pub mod error;
 pub mod http;
 pub mod model;
 pub mod pipeline;
+pub mod schedule;
 pub mod settings;
 pub mod sinks;
 pub mod sources;

@@ -1,0 +1,4 @@
+test:
+	scripts/test
+
+.PHONY: test

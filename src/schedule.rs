@@ -1,0 +1,137 @@
+//! `wikitop schedule`: a foreground loop that runs `sync` on a cron expression.
+//!
+//! It syncs once at start-up (catching up whatever was missed), then at every cron
+//! tick (UTC). Because `sync` fills every missing day up to the latest published one,
+//! a missed tick heals itself. When the newest day was not published yet, it tries
+//! again after `retry_unpublished` instead of waiting a whole day. Runs never overlap:
+//! the loop is sequential, and the store's lock keeps other processes out.
+//! Shutdown (SIGTERM/SIGINT, via `shutdown`) abandons the sync in flight; the day
+//! being written is one transaction, so nothing half-written remains.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use croner::Cron;
+use jiff::{Timestamp, Zoned, tz::TimeZone};
+
+use crate::error::{Error, Result};
+use crate::model::Day;
+use crate::pipeline::{Reporter, RunReport};
+use crate::settings::Settings;
+
+pub const DEFAULT_CRON: &str = "0 6 * * *";
+/// When the newest day is not published yet, look again this much later.
+pub const DEFAULT_RETRY_UNPUBLISHED: Duration = Duration::from_secs(3 * 3600);
+
+/// A parsed cron expression, evaluated in UTC.
+#[derive(Debug, Clone)]
+pub struct Schedule {
+    cron: Cron,
+    retry_unpublished: Duration,
+}
+
+impl Schedule {
+    pub fn new(expression: &str, retry_unpublished: Duration) -> Result<Self> {
+        let cron = expression
+            .parse::<Cron>()
+            .map_err(|e| Error::InvalidSetting {
+                what: "cron expression",
+                value: expression.to_owned(),
+                why: e.to_string(),
+            })?;
+        Ok(Schedule {
+            cron,
+            retry_unpublished,
+        })
+    }
+
+    /// The next tick strictly after `after`.
+    pub fn next_after(&self, after: Timestamp) -> Result<Timestamp> {
+        let now = after.to_zoned(TimeZone::UTC);
+        self.cron
+            .find_next_occurrence(&now, false)
+            .map(|z: Zoned| z.timestamp())
+            .map_err(|e| Error::InvalidSetting {
+                what: "cron expression",
+                value: self.cron.pattern.to_string(),
+                why: e.to_string(),
+            })
+    }
+}
+
+/// Runs until `shutdown` resolves. `settings_for` builds fresh settings for each run
+/// (the range ends at the current "yesterday"); `sync` runs one sync.
+pub async fn run<F, S, Fut>(
+    schedule: &Schedule,
+    settings_for: F,
+    sync: S,
+    reporter: Arc<dyn Reporter>,
+    shutdown: impl Future<Output = ()>,
+) -> Result<()>
+where
+    F: Fn(Day) -> Result<Settings>,
+    S: Fn(Settings, Arc<dyn Reporter>) -> Fut,
+    Fut: Future<Output = Result<RunReport>>,
+{
+    tokio::pin!(shutdown);
+    loop {
+        let settings = settings_for(crate::today_utc())?;
+        let outcome = tokio::select! {
+            outcome = sync(settings, reporter.clone()) => outcome,
+            () = &mut shutdown => {
+                tracing::info!("Shutting down: the sync in flight was abandoned; stored days are whole.");
+                return Ok(());
+            }
+        };
+        match &outcome {
+            Ok(r) => tracing::info!(
+                days_written = r.days_written,
+                days_failed = r.days_failed.len(),
+                requests = r.http_requests,
+                "Scheduled sync finished."
+            ),
+            Err(e) if e.is_usage() && !matches!(e, Error::StoreBusy(_)) => {
+                tracing::error!(error = %e, "Scheduled sync cannot run with these settings.");
+            }
+            Err(e) => tracing::error!(error = %e, "Scheduled sync failed; the next run retries."),
+        }
+        let now = Timestamp::now();
+        let mut wake = schedule.next_after(now)?;
+        let mut why = "next cron tick";
+        if let Ok(report) = &outcome
+            && !report.not_published.is_empty()
+        {
+            let retry = now
+                .checked_add(jiff::SignedDuration::try_from(schedule.retry_unpublished).unwrap_or_default())
+                .unwrap_or(wake);
+            if retry < wake {
+                wake = retry;
+                why = "the newest day was not published yet";
+            }
+        }
+        tracing::info!(next_run = %wake, why, "Sleeping until the next run.");
+        let wait = Duration::from_millis(
+            wake.as_millisecond().saturating_sub(Timestamp::now().as_millisecond()).max(0) as u64,
+        );
+        tokio::select! {
+            () = tokio::time::sleep(wait) => {}
+            () = &mut shutdown => return Ok(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_tick_is_in_utc() {
+        let s = Schedule::new(DEFAULT_CRON, DEFAULT_RETRY_UNPUBLISHED).unwrap();
+        let at: Timestamp = "2026-11-28T07:00:00Z".parse().unwrap();
+        assert_eq!(s.next_after(at).unwrap(), "2026-11-29T06:00:00Z".parse::<Timestamp>().unwrap());
+        let every_minute = Schedule::new("* * * * *", DEFAULT_RETRY_UNPUBLISHED).unwrap();
+        assert_eq!(every_minute.next_after(at).unwrap(), "2026-11-28T07:01:00Z".parse::<Timestamp>().unwrap());
+        assert!(Schedule::new("61 * * * *", DEFAULT_RETRY_UNPUBLISHED).is_err());
+    }
+}

@@ -1,0 +1,5 @@
+//! One integration test binary (see STYLE.md): the fake Wikimedia server drives
+//! end-to-end syncs through the library and the real `wikitop` binary.
+
+mod cli_inputs;
+mod support;
