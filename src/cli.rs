@@ -224,12 +224,7 @@ fn init_logging(cli: &Cli, interactive: bool) {
     let filter = EnvFilter::try_from_env("WIKITOP_LOG").unwrap_or_else(|_| EnvFilter::new(default));
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     match cli.log_format {
-        LogFormat::Json => builder
-            .json()
-            .flatten_event(true)
-            .with_current_span(false)
-            .with_target(false)
-            .init(),
+        LogFormat::Json => builder.event_format(crate::logging::CloudJson).init(),
         LogFormat::Text => builder.with_target(false).compact().init(),
     }
 }

@@ -282,7 +282,7 @@ async fn sync_project<S: Sink>(
         .await?
         .is_empty();
 
-    let tops = fetch_tops(settings, http, project, days, top_tx);
+    let tops = fetch_tops(settings, http, project, days, top_tx, stored_before);
     let cats = resolve_categories(http, &action_url, settings, project, run_id, top_rx, day_tx, stored_before);
     let write = write_days(sink, reporter, project, day_rx, report);
     let (not_published, (), ()) = tokio::try_join!(tops, cats, write)?;
@@ -300,6 +300,7 @@ async fn fetch_tops(
     project: &Project,
     days: Vec<Day>,
     tx: mpsc::Sender<(Day, Result<TopList>)>,
+    stored_before: bool,
 ) -> Result<Option<Day>> {
     let recent = settings
         .today
@@ -311,16 +312,29 @@ async fn fetch_tops(
             (day, list)
         })
         .buffered(settings.pageviews_concurrency);
+    let mut any_published = stored_before;
     while let Some((day, list)) = lists.next().await {
         if matches!(list, Ok(TopList::NotFound)) && day >= recent {
+            if !any_published && !project_exists(settings, http, project, recent).await? {
+                return Err(Error::ProjectNotFound(project.to_string()));
+            }
             tracing::info!(%project, %day, "Not published yet by the Pageviews API; stopping here.");
             return Ok(Some(day));
         }
+        any_published |= matches!(list, Ok(TopList::Published(_)));
         if tx.send((day, list)).await.is_err() {
             break; // the categories stage stopped: the run is ending
         }
     }
     Ok(None)
+}
+
+/// A 404 for a recent day is ambiguous for a project never seen before: one request
+/// for a day that is long published tells "not yet" from "no such project".
+async fn project_exists(settings: &Settings, http: &Http, project: &Project, recent: Day) -> Result<bool> {
+    let probe = recent.checked_sub(jiff::Span::new().days(30)).unwrap_or(recent);
+    let list = pageviews::fetch_top(http, &settings.pageviews_api, project, settings.access, probe, 1).await?;
+    Ok(matches!(list, TopList::Published(_)))
 }
 
 /// Stage 2: categories for every article of every day, 50 titles a request.

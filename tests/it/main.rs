@@ -3,3 +3,4 @@
 
 mod cli_inputs;
 mod support;
+mod sync_e2e;

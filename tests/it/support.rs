@@ -1,8 +1,125 @@
-//! Shared helpers: the binary under test, settings pointing at a fake server.
+//! Shared helpers: the binary under test, settings pointing at a fake server, and the
+//! comparison of a store with what the fake served.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
+use std::sync::Arc;
+
+use fakewiki::{ExpectedRow, FakeWiki};
+use jiff::civil::Date;
+use wikitop::model::Day;
+use wikitop::settings::{Settings, StoreInput, SyncInput};
+use wikitop::sinks::duckdb::{DuckDbSink, StoredRow};
 
 /// The `wikitop` binary cargo built for these tests.
 pub fn wikitop() -> &'static Path {
     Path::new(env!("CARGO_BIN_EXE_wikitop"))
+}
+
+pub const CONTACT: &str = "ops@example.org";
+
+/// Sync settings for `[since, until]` against `fake`, storing into `db`; backoff is
+/// shortened so retry tests take milliseconds, Retry-After is honoured as served.
+pub fn settings(fake: &FakeWiki, db: &Path, since: Day, until: Day) -> Settings {
+    let input = SyncInput {
+        since: Some(since.to_string()),
+        until: Some(until.to_string()),
+        store: StoreInput {
+            db: Some(db.to_owned()),
+            ..StoreInput::default()
+        },
+        pageviews_api: Some(fake.pageviews_api()),
+        action_api: Some(fake.action_api()),
+        contact: Some(CONTACT.into()),
+        retry_base_ms: Some(5),
+        http_timeout_secs: Some(2.0),
+        arguments: "test".into(),
+        ..SyncInput::default()
+    };
+    Settings::resolve(input, today_for(fake)).expect("valid settings")
+}
+
+/// "Today" as the fake sees it: the day after its last published day.
+pub fn today_for(fake: &FakeWiki) -> Day {
+    fake.published_until().tomorrow().unwrap()
+}
+
+pub async fn sync(settings: &Settings) -> wikitop::Result<wikitop::RunReport> {
+    wikitop::sync(settings, Arc::new(wikitop::Silent)).await
+}
+
+pub fn days(since: Day, until: Day) -> Vec<Day> {
+    let mut out = vec![];
+    let mut d = since;
+    while d <= until {
+        out.push(d);
+        d = d.tomorrow().unwrap();
+    }
+    out
+}
+
+/// The store's rows as (date, article) → comparable tuple, without run bookkeeping.
+pub type Comparable = (u32, u64, String, Option<i64>, Option<i32>, String, Vec<String>, Vec<String>);
+
+pub fn comparable_stored(row: &StoredRow) -> Comparable {
+    (
+        row.rank,
+        row.views,
+        row.title.clone(),
+        row.page_id,
+        row.namespace,
+        row.page_status.as_str().to_owned(),
+        row.categories.clone(),
+        row.hidden_categories.clone(),
+    )
+}
+
+pub fn comparable_expected(row: &ExpectedRow) -> Comparable {
+    (
+        row.rank,
+        row.views,
+        row.title.clone(),
+        row.page_id,
+        row.namespace,
+        row.page_status.clone(),
+        row.categories.clone(),
+        row.hidden_categories.clone(),
+    )
+}
+
+pub fn read_store(db: &Path, project: &str, since: Day, until: Day) -> Vec<StoredRow> {
+    let sink = DuckDbSink::open_read_only(db).expect("store opens");
+    assert_eq!(sink.duplicate_rows().unwrap(), 0, "duplicate rows in the store");
+    sink.read_rows(project, since, until).expect("rows read")
+}
+
+/// Asserts the store holds exactly what the fake served for `days`, value by value.
+pub fn assert_store_matches(db: &Path, fake: &FakeWiki, project: &str, days: &[Date], top: u32) {
+    let (first, last) = (days[0], days[days.len() - 1]);
+    let stored = read_store(db, project, first, last);
+    let mut by_day: BTreeMap<Date, BTreeMap<String, Comparable>> = BTreeMap::new();
+    for row in &stored {
+        assert_eq!(row.access, "all-access");
+        assert!(!row.run_id.is_empty());
+        assert!(row.categories_fetched_at <= row.ingested_at, "categories read after the row was stored?");
+        let prev = by_day.entry(row.date).or_default().insert(row.article.clone(), comparable_stored(row));
+        assert!(prev.is_none(), "{} {} stored twice", row.date, row.article);
+    }
+    let wanted: BTreeSet<Date> = days.iter().copied().collect();
+    let got: BTreeSet<Date> = by_day.keys().copied().collect();
+    assert_eq!(got, wanted, "stored days differ from the days asked for");
+    for day in days {
+        let expected: BTreeMap<String, Comparable> = fake
+            .expected_day(project, "all-access", *day, top)
+            .unwrap_or_else(|| panic!("the fake has no list for {day}"))
+            .iter()
+            .map(|r| (r.article.clone(), comparable_expected(r)))
+            .collect();
+        let actual = &by_day[day];
+        for (article, want) in &expected {
+            assert_eq!(actual.get(article), Some(want), "{day} {article}");
+        }
+        assert_eq!(actual.len(), expected.len(), "{day}: extra rows {:?}",
+            actual.keys().filter(|a| !expected.contains_key(*a)).collect::<Vec<_>>());
+    }
 }
