@@ -222,7 +222,10 @@ fn init_logging(cli: &Cli, interactive: bool) {
     // With a progress bar, per-day lines would fight it: show warnings and up only.
     let default = if cli.quiet { "error" } else if interactive { "warn" } else { "info" };
     let filter = EnvFilter::try_from_env("WIKITOP_LOG").unwrap_or_else(|_| EnvFilter::new(default));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal());
     match cli.log_format {
         LogFormat::Json => builder.event_format(crate::logging::CloudJson).init(),
         LogFormat::Text => builder.with_target(false).compact().init(),

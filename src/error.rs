@@ -70,8 +70,8 @@ pub enum Error {
 }
 
 impl Error {
-    /// Store and connection failures are runtime failures; everything else in the
-    /// first block is the user's input, which gets exit code 2.
+    /// Bad input or configuration, which gets exit code 2; a busy store, a failing
+    /// store or network are runtime failures (exit code 1).
     pub fn is_usage(&self) -> bool {
         matches!(
             self,
@@ -84,7 +84,6 @@ impl Error {
                 | Error::ProjectNotFound(_)
                 | Error::InvalidSetting { .. }
                 | Error::StoreOpen { .. }
-                | Error::StoreBusy(_)
                 | Error::SchemaMismatch { .. }
                 | Error::NoCredentials(_)
         )

@@ -91,7 +91,7 @@ where
                 requests = r.http_requests,
                 "Scheduled sync finished."
             ),
-            Err(e) if e.is_usage() && !matches!(e, Error::StoreBusy(_)) => {
+            Err(e) if e.is_usage() => {
                 tracing::error!(error = %e, "Scheduled sync cannot run with these settings.");
             }
             Err(e) => tracing::error!(error = %e, "Scheduled sync failed; the next run retries."),

@@ -183,8 +183,14 @@ impl DuckDbSink {
             .map_err(|e| classify_open(path, e))?;
         let conn = Connection::open_with_flags(path, config).map_err(|e| classify_open(path, e))?;
         let sink = DuckDbSink { conn, _lock: None };
-        sink.check_schema()?;
-        Ok(sink)
+        match sink.check_schema() {
+            // A store created by a run killed before its first statement: nothing in it.
+            Err(Error::SchemaMismatch { detail, .. }) if detail.starts_with("found []") => Err(Error::StoreOpen {
+                path: path.to_owned(),
+                source: "it holds no wikitop tables yet: run `wikitop sync` first".into(),
+            }),
+            other => other.map(|()| sink),
+        }
     }
 
     fn check_schema(&self) -> Result<()> {

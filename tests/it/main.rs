@@ -2,5 +2,6 @@
 //! end-to-end syncs through the library and the real `wikitop` binary.
 
 mod cli_inputs;
+mod cli_runs;
 mod support;
 mod sync_e2e;

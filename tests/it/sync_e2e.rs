@@ -27,8 +27,18 @@ fn category_rows(fake: &FakeWiki, titles: &[String], by_article: &HashMap<String
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_month_is_stored_exactly_with_the_fewest_requests_and_a_rerun_sends_none() {
+async fn the_fixture_is_stored_exactly_with_the_fewest_requests_and_a_rerun_sends_none() {
     let (fake, days) = fixture().await;
+    stored_exactly_with_the_fewest_requests(fake, days).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_realistic_month_is_stored_exactly_with_the_fewest_requests_and_a_rerun_sends_none() {
+    let fake = FakeWiki::start(Config::realistic(3)).await.unwrap();
+    stored_exactly_with_the_fewest_requests(fake, days(jiff::civil::date(2025, 6, 1), jiff::civil::date(2025, 6, 30))).await;
+}
+
+async fn stored_exactly_with_the_fewest_requests(fake: FakeWiki, days: Vec<jiff::civil::Date>) {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("w.duckdb");
     let (since, until) = (days[0], *days.last().unwrap());

@@ -1,0 +1,582 @@
+//! `GET /{host}/w/api.php?action=query&prop=categories&…&formatversion=2`.
+//!
+//! Reproduces what MediaWiki answers a non-bot for a batch of titles: at most 50 titles
+//! (more are cut with a warning and logged as a violation), `normalized` and `redirects`
+//! lists, one page object per distinct resolved page, and category rows paged across the
+//! whole batch — `cllimit` rows per response ordered by (page id, `cl_to`) — with
+//! `continue`/`clcontinue` until `batchcomplete`. Continuation values must come back
+//! exactly as served, and parameters this client must send are enforced with
+//! MediaWiki-shaped errors so a wrong client fails loudly instead of getting HTML.
+//! See <https://www.mediawiki.org/wiki/API:Categories> and
+//! <https://www.mediawiki.org/wiki/API:Continue>.
+
+use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
+
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::response::Response;
+use serde::Serialize;
+
+use crate::faults::Endpoint;
+use crate::server::{Incoming, Reply, Shared, serve};
+use crate::title::underscored;
+use crate::universe::{Category, Page, Universe};
+
+/// A non-bot's limit for multi-value parameters such as `titles`.
+pub const MAX_TITLES: usize = 50;
+/// What `cllimit=max` means for a non-bot.
+pub const MAX_CLLIMIT: usize = 500;
+const DEFAULT_CLLIMIT: usize = 10;
+/// Namespace number of categories.
+const CATEGORY_NS: i32 = 14;
+/// The value of `continue` that goes with a `clcontinue` when no generator is used.
+const CONTINUE_TOKEN: &str = "||";
+
+const DOCREF: &str = "See https://en.wikipedia.org/w/api.php for API usage. Subscribe to the mediawiki-api-announce mailing list at &lt;https://lists.wikimedia.org/postorius/lists/mediawiki-api-announce.lists.wikimedia.org/&gt; for notice of API deprecations and breaking changes.";
+
+/// Parameters the real API accepts for this query; anything else gets its warning.
+const KNOWN_PARAMS: &[&str] = &[
+    "action",
+    "prop",
+    "titles",
+    "redirects",
+    "format",
+    "formatversion",
+    "maxlag",
+    "clprop",
+    "cllimit",
+    "clshow",
+    "clcategories",
+    "cldir",
+    "continue",
+    "clcontinue",
+    "utf8",
+    "ascii",
+    "errorformat",
+    "errorlang",
+    "origin",
+    "assert",
+    "assertuser",
+    "curtimestamp",
+    "servedby",
+    "requestid",
+    "uselang",
+    "smaxage",
+    "maxage",
+    "responselanginfo",
+];
+
+/// Decoded query parameters; like PHP, a repeated name keeps its last value.
+#[derive(Debug, Clone)]
+struct Params(Vec<(String, String)>);
+
+impl Params {
+    fn parse(query: &str) -> Self {
+        Params(
+            form_urlencoded::parse(query.as_bytes())
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect(),
+        )
+    }
+
+    fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .rev()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Splits a multi-value parameter: on `|`, or on U+001F when the value starts with it
+/// (MediaWiki's escape for values containing `|`).
+fn split_multi(value: &str) -> Vec<String> {
+    match value.strip_prefix('\u{1f}') {
+        Some(rest) => rest.split('\u{1f}').map(str::to_owned).collect(),
+        None => value.split('|').map(str::to_owned).collect(),
+    }
+}
+
+pub(crate) async fn api(
+    State(shared): State<Arc<Shared>>,
+    host: Result<Path<String>, PathRejection>,
+    RawQuery(query): RawQuery,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    let mut incoming = Incoming::new(Endpoint::Categories, &uri, &headers);
+    let params = Params::parse(query.as_deref().unwrap_or(""));
+    let host = host.map(|Path(h)| h).unwrap_or_default();
+    let project = host.strip_suffix(".org").map(str::to_owned);
+    incoming.project.clone_from(&project);
+    incoming.titles = params
+        .get("titles")
+        .filter(|v| !v.is_empty())
+        .map(split_multi)
+        .unwrap_or_default();
+    serve(shared, incoming, move |shared| {
+        match project.as_deref().filter(|p| shared.is_known(p)) {
+            Some(project) => query_categories(&shared.universe, project, &params)
+                .unwrap_or_else(ApiError::into_reply),
+            // What Wikimedia's edge answers for a host it does not serve.
+            None => Reply {
+                status: StatusCode::NOT_FOUND,
+                ..Reply::html(format!(
+                    "<!DOCTYPE html>\n<title>Domain not configured</title>\n<p>Domain not configured: {host}</p>\n"
+                ))
+            },
+        }
+    })
+    .await
+}
+
+/// A MediaWiki error: HTTP 200, a `MediaWiki-API-Error` header and an `error` object.
+#[derive(Debug)]
+struct ApiError {
+    code: &'static str,
+    info: String,
+}
+
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    error: ErrorOut<'a>,
+    servedby: &'static str,
+}
+
+#[derive(Serialize)]
+struct ErrorOut<'a> {
+    code: &'a str,
+    info: &'a str,
+    docref: &'static str,
+}
+
+impl ApiError {
+    fn new(code: &'static str, info: impl Into<String>) -> Self {
+        ApiError {
+            code,
+            info: info.into(),
+        }
+    }
+
+    fn bad_continue() -> Self {
+        ApiError::new(
+            "badcontinue",
+            "Invalid continue param. You should pass the original value returned by the previous query.",
+        )
+    }
+
+    fn into_reply(self) -> Reply {
+        let body = ErrorBody {
+            error: ErrorOut {
+                code: self.code,
+                info: &self.info,
+                docref: DOCREF,
+            },
+            servedby: "mw1234",
+        };
+        let mut reply = Reply::json(
+            StatusCode::OK,
+            serde_json::to_vec(&body).unwrap_or_default(),
+        );
+        reply
+            .headers
+            .push(("mediawiki-api-error", self.code.to_owned()));
+        reply.api_error = Some(self.code.to_owned());
+        reply
+    }
+}
+
+/// Warnings by module, joined by newlines as `errorformat=bc` does.
+#[derive(Debug, Default)]
+struct Warnings(BTreeMap<&'static str, Vec<String>>);
+
+impl Warnings {
+    fn add(&mut self, module: &'static str, text: String) {
+        self.0.entry(module).or_default().push(text);
+    }
+
+    fn into_out(self) -> BTreeMap<&'static str, WarningOut> {
+        self.0
+            .into_iter()
+            .map(|(module, texts)| {
+                (
+                    module,
+                    WarningOut {
+                        warnings: texts.join("\n"),
+                    },
+                )
+            })
+            .collect()
+    }
+}
+
+/// The parameters this fake insists on, and the ones that shape the answer.
+#[derive(Debug)]
+struct Settings {
+    limit: usize,
+    show_hidden: bool,
+}
+
+fn require(params: &Params, name: &str, value: &str) -> Result<(), ApiError> {
+    match params.get(name) {
+        Some(v) if v == value => Ok(()),
+        Some(v) => Err(ApiError::new(
+            "badvalue",
+            format!(
+                "Unrecognized value for parameter \"{name}\": {v}. (fakewiki serves only {name}={value}.)"
+            ),
+        )),
+        None => Err(ApiError::new(
+            "missingparam",
+            format!("The \"{name}\" parameter must be set. (fakewiki serves only {name}={value}.)"),
+        )),
+    }
+}
+
+fn settings(params: &Params, warnings: &mut Warnings) -> Result<Settings, ApiError> {
+    require(params, "action", "query")?;
+    require(params, "format", "json")?;
+    require(params, "formatversion", "2")?;
+    require(params, "prop", "categories")?;
+    if params.get("redirects").is_none() {
+        return Err(ApiError::new(
+            "missingparam",
+            "The \"redirects\" parameter must be set. (fakewiki requires redirects=1 so that redirects resolve to their targets.)",
+        ));
+    }
+    let unknown: Vec<&str> = params
+        .0
+        .iter()
+        .map(|(k, _)| k.as_str())
+        .filter(|k| !KNOWN_PARAMS.contains(k))
+        .collect();
+    match unknown.as_slice() {
+        [] => {}
+        [one] => warnings.add("main", format!("Unrecognized parameter: {one}.")),
+        many => warnings.add(
+            "main",
+            format!("Unrecognized parameters: {}.", many.join(", ")),
+        ),
+    }
+    let limit = match params.get("cllimit") {
+        None => DEFAULT_CLLIMIT,
+        Some("max") => MAX_CLLIMIT,
+        Some(v) => {
+            let n: i64 = v.parse().map_err(|_| {
+                ApiError::new(
+                    "badinteger",
+                    format!("Invalid value \"{v}\" for integer parameter \"cllimit\"."),
+                )
+            })?;
+            if n > MAX_CLLIMIT as i64 {
+                warnings.add(
+                    "categories",
+                    format!(
+                        "cllimit may not be over {MAX_CLLIMIT} (set to {MAX_CLLIMIT}) for users."
+                    ),
+                );
+            } else if n < 1 {
+                warnings.add(
+                    "categories",
+                    "cllimit may not be less than 1 (set to 1).".to_owned(),
+                );
+            }
+            usize::try_from(n.clamp(1, MAX_CLLIMIT as i64)).unwrap_or(1)
+        }
+    };
+    let show_hidden = params
+        .get("clprop")
+        .is_some_and(|v| v.split('|').any(|p| p == "hidden"));
+    Ok(Settings { limit, show_hidden })
+}
+
+#[derive(Serialize)]
+struct QueryResponse {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    batchcomplete: Option<bool>,
+    #[serde(rename = "continue", skip_serializing_if = "Option::is_none")]
+    continuation: Option<ContinueOut>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    warnings: BTreeMap<&'static str, WarningOut>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    query: Option<QueryOut>,
+}
+
+#[derive(Serialize)]
+struct ContinueOut {
+    clcontinue: String,
+    #[serde(rename = "continue")]
+    token: &'static str,
+}
+
+#[derive(Serialize)]
+struct WarningOut {
+    warnings: String,
+}
+
+#[derive(Serialize)]
+struct QueryOut {
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    normalized: Vec<NormalizedOut>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    redirects: Vec<RedirectOut>,
+    pages: Vec<PageOut>,
+}
+
+#[derive(Serialize)]
+struct NormalizedOut {
+    fromencoded: bool,
+    from: String,
+    to: String,
+}
+
+#[derive(Serialize)]
+struct RedirectOut {
+    from: String,
+    to: String,
+}
+
+#[derive(Serialize, Default)]
+struct PageOut {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pageid: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ns: Option<i32>,
+    title: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    invalidreason: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    invalid: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    missing: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    special: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    categories: Option<Vec<CategoryOut>>,
+}
+
+#[derive(Serialize)]
+struct CategoryOut {
+    ns: i32,
+    title: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    hidden: Option<bool>,
+}
+
+/// An existing page of the batch with its category rows.
+struct Good {
+    page_id: i64,
+    ns: i32,
+    title: String,
+    categories: Vec<Category>,
+}
+
+/// Everything one batch of titles resolves to, before slicing the category rows.
+struct Batch {
+    normalized: Vec<NormalizedOut>,
+    redirects: Vec<RedirectOut>,
+    /// Invalid, missing and special pages, in request order.
+    others: Vec<PageOut>,
+    /// Existing pages by page id.
+    good: Vec<Good>,
+    /// (index into `good`, index into its categories), in the API's row order.
+    rows: Vec<(usize, usize)>,
+}
+
+impl Batch {
+    fn build(universe: &Universe, project: &str, titles: &[String]) -> Self {
+        let mut batch = Batch {
+            normalized: Vec::new(),
+            redirects: Vec::new(),
+            others: Vec::new(),
+            good: Vec::new(),
+            rows: Vec::new(),
+        };
+        let mut seen_pages = HashSet::new();
+        for raw in titles {
+            let title = match universe.parse_title(raw) {
+                Ok(title) => title,
+                Err(reason) => {
+                    batch.others.push(PageOut {
+                        title: raw.clone(),
+                        invalidreason: Some(reason),
+                        invalid: Some(true),
+                        ..PageOut::default()
+                    });
+                    continue;
+                }
+            };
+            if title.text != *raw {
+                batch.normalized.push(NormalizedOut {
+                    fromencoded: false,
+                    from: raw.clone(),
+                    to: title.text.clone(),
+                });
+            }
+            let resolved = universe.resolve(project, title);
+            if let Some(from) = resolved.redirected_from
+                && !batch.redirects.iter().any(|r| r.from == from)
+            {
+                batch.redirects.push(RedirectOut {
+                    from,
+                    to: resolved.title.text.clone(),
+                });
+            }
+            if !seen_pages.insert(resolved.title.text.clone()) {
+                continue;
+            }
+            let (ns, text) = (resolved.title.ns, resolved.title.text);
+            match resolved.page {
+                Page::Existing {
+                    page_id,
+                    categories,
+                } => batch.good.push(Good {
+                    page_id,
+                    ns,
+                    title: text,
+                    categories,
+                }),
+                Page::Special => batch.others.push(PageOut {
+                    ns: Some(ns),
+                    title: text,
+                    special: Some(true),
+                    ..PageOut::default()
+                }),
+                Page::Missing | Page::Redirect { .. } => batch.others.push(PageOut {
+                    ns: Some(ns),
+                    title: text,
+                    missing: Some(true),
+                    ..PageOut::default()
+                }),
+            }
+        }
+        // The categories module reads `ORDER BY cl_from, cl_to`.
+        batch.good.sort_by(|a, b| {
+            a.page_id
+                .cmp(&b.page_id)
+                .then_with(|| a.title.cmp(&b.title))
+        });
+        batch.rows = batch
+            .good
+            .iter()
+            .enumerate()
+            .flat_map(|(g, page)| (0..page.categories.len()).map(move |c| (g, c)))
+            .collect();
+        batch
+    }
+
+    fn continue_value(&self, row: usize) -> Option<String> {
+        let &(g, c) = self.rows.get(row)?;
+        let page = &self.good[g];
+        Some(format!(
+            "{}|{}",
+            page.page_id,
+            underscored(&page.categories[c].name)
+        ))
+    }
+
+    /// The first row of this response: 0, or exactly where a previous response stopped.
+    fn start_row(&self, params: &Params, limit: usize) -> Result<usize, ApiError> {
+        let token = params.get("continue");
+        let Some(clcontinue) = params.get("clcontinue") else {
+            // `continue=` (empty) is how a client opts into continuation on its first call.
+            return match token {
+                None | Some("") => Ok(0),
+                Some(_) => Err(ApiError::bad_continue()),
+            };
+        };
+        if token != Some(CONTINUE_TOKEN) {
+            return Err(ApiError::bad_continue());
+        }
+        (limit..self.rows.len())
+            .step_by(limit)
+            .find(|&row| self.continue_value(row).as_deref() == Some(clcontinue))
+            .ok_or_else(ApiError::bad_continue)
+    }
+
+    fn into_response(self, start: usize, settings: &Settings, warnings: Warnings) -> QueryResponse {
+        let end = (start + settings.limit).min(self.rows.len());
+        let continuation = (end < self.rows.len())
+            .then(|| self.continue_value(end))
+            .flatten()
+            .map(|clcontinue| ContinueOut {
+                clcontinue,
+                token: CONTINUE_TOKEN,
+            });
+        let mut slices: Vec<Vec<CategoryOut>> = self.good.iter().map(|_| Vec::new()).collect();
+        for &(g, c) in &self.rows[start..end] {
+            let category = &self.good[g].categories[c];
+            slices[g].push(CategoryOut {
+                ns: CATEGORY_NS,
+                title: format!("Category:{}", category.name),
+                hidden: (settings.show_hidden && category.hidden).then_some(true),
+            });
+        }
+        let mut pages = self.others;
+        pages.extend(
+            self.good
+                .into_iter()
+                .zip(slices)
+                .map(|(page, cats)| PageOut {
+                    pageid: Some(page.page_id),
+                    ns: Some(page.ns),
+                    title: page.title,
+                    categories: (!cats.is_empty()).then_some(cats),
+                    ..PageOut::default()
+                }),
+        );
+        QueryResponse {
+            batchcomplete: continuation.is_none().then_some(true),
+            continuation,
+            warnings: warnings.into_out(),
+            query: Some(QueryOut {
+                normalized: self.normalized,
+                redirects: self.redirects,
+                pages,
+            }),
+        }
+    }
+}
+
+fn query_categories(
+    universe: &Universe,
+    project: &str,
+    params: &Params,
+) -> Result<Reply, ApiError> {
+    let mut warnings = Warnings::default();
+    let settings = settings(params, &mut warnings)?;
+    let mut titles = params
+        .get("titles")
+        .filter(|v| !v.is_empty())
+        .map(split_multi)
+        .unwrap_or_default();
+    let response = if titles.is_empty() {
+        // The real API's whole answer to a query about nothing.
+        QueryResponse {
+            batchcomplete: Some(true),
+            continuation: None,
+            warnings: warnings.into_out(),
+            query: None,
+        }
+    } else {
+        if titles.len() > MAX_TITLES {
+            warnings.add(
+                "query",
+                format!(
+                    "Too many values supplied for parameter \"titles\". The limit is {MAX_TITLES}."
+                ),
+            );
+            titles.truncate(MAX_TITLES);
+        }
+        let mut seen = HashSet::new();
+        titles.retain(|t| seen.insert(t.clone()));
+        let batch = Batch::build(universe, project, &titles);
+        let start = batch.start_row(params, settings.limit)?;
+        batch.into_response(start, &settings, warnings)
+    };
+    serde_json::to_vec(&response)
+        .map(|body| Reply::json(StatusCode::OK, body))
+        .map_err(|e| ApiError::new("internal_api_error", e.to_string()))
+}

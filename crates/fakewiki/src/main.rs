@@ -1,0 +1,80 @@
+//! `fakewiki`: serves the realistic universe for manual runs of the wikitop CLI.
+//!
+//! `cargo run -p fakewiki -- --port 8080 --published-until 2026-11-27 --latency-ms 50 --quota 200/10`
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use fakewiki::{Config, FakeWiki, Quota, Universe};
+
+const USAGE: &str = "usage: fakewiki [--port N (8080)] [--published-until YYYY-MM-DD] \
+                     [--latency-ms N] [--quota REQUESTS/SECONDS] [--seed N (42)]";
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let config = match parse(std::env::args().skip(1)) {
+        Ok(Some(config)) => config,
+        Ok(None) => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            eprintln!("error: {e}\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    let wiki = match FakeWiki::start(config).await {
+        Ok(wiki) => wiki,
+        Err(e) => {
+            eprintln!("error: cannot listen on 127.0.0.1\nCaused by: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    println!(
+        "fakewiki: realistic universe, published until {}",
+        wiki.published_until()
+    );
+    println!("  --pageviews-api {}", wiki.pageviews_api());
+    println!("  --action-api    {}", wiki.action_api());
+    std::future::pending::<()>().await;
+    ExitCode::SUCCESS
+}
+
+/// `Ok(None)` for `--help`.
+fn parse(mut args: impl Iterator<Item = String>) -> Result<Option<Config>, String> {
+    let mut config = Config::realistic(42).port(8080);
+    while let Some(flag) = args.next() {
+        if flag == "--help" || flag == "-h" {
+            return Ok(None);
+        }
+        let value = args
+            .next()
+            .ok_or_else(|| format!("`{flag}` needs a value"))?;
+        let bad = |what: &str| format!("`{flag} {value}`: expected {what}");
+        match flag.as_str() {
+            "--port" => config.port = value.parse().map_err(|_| bad("a port number"))?,
+            "--published-until" => {
+                config.published_until = value.parse().map_err(|_| bad("a date YYYY-MM-DD"))?;
+            }
+            "--latency-ms" => {
+                config.latency =
+                    Duration::from_millis(value.parse().map_err(|_| bad("milliseconds"))?);
+            }
+            "--quota" => {
+                let (requests, secs) = value
+                    .split_once('/')
+                    .ok_or_else(|| bad("REQUESTS/SECONDS"))?;
+                config.quota = Some(Quota {
+                    requests: requests.parse().map_err(|_| bad("REQUESTS/SECONDS"))?,
+                    window: Duration::from_secs(secs.parse().map_err(|_| bad("REQUESTS/SECONDS"))?),
+                });
+            }
+            "--seed" => {
+                config.universe = Universe::realistic(value.parse().map_err(|_| bad("a number"))?)
+            }
+            _ => return Err(format!("unknown option `{flag}`")),
+        }
+    }
+    Ok(Some(config))
+}

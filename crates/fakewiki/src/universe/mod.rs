@@ -1,0 +1,337 @@
+//! The data the fake serves: daily top lists and the pages behind their article names.
+//!
+//! A universe answers two questions, both pure functions of its seed: "what is the top
+//! list of (project, access, day)?" and "what page is behind this title on this wiki?".
+//! Nothing is materialised up front: a day costs O(1000) work when it is asked for, and a
+//! page is derived from a hash of its title, so any of thousands of days can be served in
+//! constant memory. It also computes what a correct client must store ([`ExpectedRow`]).
+//! It knows nothing of HTTP, publication dates or faults.
+
+mod fixture;
+mod realistic;
+#[rustfmt::skip] // Word lists read better packed than one per line.
+mod words;
+
+use std::sync::Arc;
+
+use jiff::civil::Date;
+
+use crate::title::{self, Title};
+
+/// The Pageviews API's `access` values.
+pub(crate) const ACCESSES: [&str; 4] = ["all-access", "desktop", "mobile-app", "mobile-web"];
+
+/// Titles that are "invalid" in every universe although MediaWiki's syntax allows them:
+/// the Pageviews API counts hits on `/wiki/-` (a placeholder, not an article), and
+/// wikitop must store such a row with status `invalid` rather than drop it.
+const CONFIGURED_INVALID: &[&str] = &["-"];
+
+/// A seeded, deterministic source of top lists and pages. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Universe(Arc<Kind>);
+
+#[derive(Debug)]
+enum Kind {
+    Realistic(realistic::Realistic),
+    Fixture(fixture::Fixture),
+}
+
+/// One article of a top list, in rank order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TopArticle {
+    /// As the Pageviews API serves it (underscores, original case).
+    pub article: String,
+    pub views: u64,
+    /// SQL `rank()`: ties share a rank and the next rank is skipped.
+    pub rank: u32,
+}
+
+/// What a correct client stores for one article of a day's top list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExpectedRow {
+    /// As served by the Pageviews API.
+    pub article: String,
+    pub rank: u32,
+    pub views: u64,
+    /// Normalised and redirect-followed; the article itself when the title is invalid.
+    pub title: String,
+    pub page_id: Option<i64>,
+    /// `None` only for invalid titles.
+    pub namespace: Option<i32>,
+    /// One of `ok`, `redirect`, `missing`, `special`, `invalid`.
+    pub page_status: String,
+    /// Visible categories without the `Category:` prefix, sorted by `str` order, no duplicates.
+    pub categories: Vec<String>,
+    /// Hidden categories, same form.
+    pub hidden_categories: Vec<String>,
+}
+
+/// A category row of a page, as stored on the wiki.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Category {
+    /// With spaces, without the `Category:` prefix.
+    pub(crate) name: String,
+    pub(crate) hidden: bool,
+}
+
+/// What a title names on a wiki, before redirects are followed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Page {
+    /// `categories` are in the API's order: by name with underscores, bytewise.
+    Existing {
+        page_id: i64,
+        categories: Vec<Category>,
+    },
+    Redirect {
+        target: String,
+    },
+    Missing,
+    Special,
+}
+
+/// A valid title after `redirects=1`: the page the Action API reports for it.
+#[derive(Debug, Clone)]
+pub(crate) struct Resolved {
+    /// The title the page object carries (the redirect target when redirected).
+    pub(crate) title: Title,
+    /// The normalised title that redirected here, if any.
+    pub(crate) redirected_from: Option<String>,
+    /// Never [`Page::Redirect`].
+    pub(crate) page: Page,
+}
+
+impl Universe {
+    /// A synthetic universe calibrated on real English Wikipedia top lists: evergreen pages,
+    /// stories trending for days, long-running topics, a long tail, ties, redirects,
+    /// missing pages and awkward titles. Different seeds give different universes.
+    pub fn realistic(seed: u64) -> Self {
+        Universe(Arc::new(Kind::Realistic(realistic::Realistic::new(seed))))
+    }
+
+    /// A small hand-written universe for exact-content tests, covering every case
+    /// explicitly; its days are listed by [`Universe::days`].
+    pub fn fixture() -> Self {
+        Universe(Arc::new(Kind::Fixture(fixture::Fixture::new())))
+    }
+
+    /// The days this universe has data for, when it is a finite list (the fixture's).
+    pub fn days(&self) -> Option<Vec<Date>> {
+        match &*self.0 {
+            Kind::Realistic(_) => None,
+            Kind::Fixture(f) => Some(f.days()),
+        }
+    }
+
+    /// The last day a server over this universe publishes by default.
+    pub fn default_published_until(&self) -> Date {
+        match &*self.0 {
+            Kind::Realistic(_) => jiff::civil::date(2026, 11, 27),
+            Kind::Fixture(f) => f.days().last().copied().unwrap_or(fixture::FIRST_DAY),
+        }
+    }
+
+    /// The ranked top list of a day (up to 1000 articles), highest views first and ties
+    /// ordered by article; `None` when the universe has no such list.
+    pub fn top(&self, project: &str, access: &str, day: Date) -> Option<Vec<TopArticle>> {
+        if !ACCESSES.contains(&access) {
+            return None;
+        }
+        let mut list = match &*self.0 {
+            Kind::Realistic(r) => r.day(project, access, day)?,
+            Kind::Fixture(f) => f.day(project, day)?,
+        };
+        list.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        let mut out: Vec<TopArticle> = Vec::with_capacity(list.len());
+        for (i, (article, views)) in list.into_iter().enumerate() {
+            let rank = match out.last() {
+                Some(prev) if prev.views == views => prev.rank,
+                _ => u32::try_from(i + 1).unwrap_or(u32::MAX),
+            };
+            out.push(TopArticle {
+                article,
+                views,
+                rank,
+            });
+        }
+        Some(out)
+    }
+
+    /// Exactly what a correct client stores for the articles ranked `<= top` (ties at the
+    /// boundary included), in rank order; `None` when the day has no list.
+    pub fn expected_day(
+        &self,
+        project: &str,
+        access: &str,
+        day: Date,
+        top: u32,
+    ) -> Option<Vec<ExpectedRow>> {
+        let list = self.top(project, access, day)?;
+        Some(
+            list.into_iter()
+                .take_while(|a| a.rank <= top)
+                .map(|a| self.expected_row(project, a))
+                .collect(),
+        )
+    }
+
+    fn expected_row(&self, project: &str, a: TopArticle) -> ExpectedRow {
+        let mut row = ExpectedRow {
+            title: a.article.clone(),
+            article: a.article,
+            rank: a.rank,
+            views: a.views,
+            page_id: None,
+            namespace: None,
+            page_status: "invalid".to_owned(),
+            categories: Vec::new(),
+            hidden_categories: Vec::new(),
+        };
+        let Ok(parsed) = self.parse_title(&row.article) else {
+            return row;
+        };
+        let resolved = self.resolve(project, parsed);
+        row.title = resolved.title.text;
+        row.namespace = Some(resolved.title.ns);
+        row.page_status = match (&resolved.page, resolved.redirected_from.is_some()) {
+            (_, true) => "redirect",
+            (Page::Existing { .. }, false) => "ok",
+            (Page::Missing | Page::Redirect { .. }, false) => "missing",
+            (Page::Special, false) => "special",
+        }
+        .to_owned();
+        if let Page::Existing {
+            page_id,
+            categories,
+        } = resolved.page
+        {
+            row.page_id = Some(page_id);
+            for c in categories {
+                if c.hidden {
+                    row.hidden_categories.push(c.name);
+                } else {
+                    row.categories.push(c.name);
+                }
+            }
+            row.categories.sort();
+            row.categories.dedup();
+            row.hidden_categories.sort();
+            row.hidden_categories.dedup();
+        }
+        row
+    }
+
+    /// Parses a `titles=` value, also refusing the titles this universe treats as invalid.
+    pub(crate) fn parse_title(&self, raw: &str) -> Result<Title, String> {
+        let parsed = title::parse(raw)?;
+        if CONFIGURED_INVALID.contains(&parsed.text.as_str()) {
+            return Err(title::EMPTY_REASON.to_owned());
+        }
+        Ok(parsed)
+    }
+
+    /// The page a valid title names on `project`'s wiki, before redirects.
+    pub(crate) fn page(&self, project: &str, title: &Title) -> Page {
+        if title.ns == -1 {
+            return Page::Special;
+        }
+        match &*self.0 {
+            Kind::Realistic(r) => r.page(project, title),
+            Kind::Fixture(f) => f.page(title),
+        }
+    }
+
+    /// Follows one redirect, as `redirects=1` does for the pages this fake generates.
+    pub(crate) fn resolve(&self, project: &str, title: Title) -> Resolved {
+        let page = self.page(project, &title);
+        let Page::Redirect { target } = page else {
+            return Resolved {
+                title,
+                redirected_from: None,
+                page,
+            };
+        };
+        let (target_title, target_page) = match title::parse(&target) {
+            Ok(t) => {
+                let p = self.page(project, &t);
+                (t, p)
+            }
+            Err(_) => (
+                Title {
+                    text: target,
+                    ns: 0,
+                },
+                Page::Missing,
+            ),
+        };
+        // A double redirect is not followed further: report its target as missing rather
+        // than loop (this fake never generates one).
+        let target_page = match target_page {
+            Page::Redirect { .. } => Page::Missing,
+            other => other,
+        };
+        Resolved {
+            title: target_title,
+            redirected_from: Some(title.text),
+            page: target_page,
+        }
+    }
+
+    /// Seeds the served order of a day's articles.
+    pub(crate) fn seed(&self) -> u64 {
+        match &*self.0 {
+            Kind::Realistic(r) => r.seed(),
+            Kind::Fixture(_) => 0,
+        }
+    }
+}
+
+/// Sorts categories into the API's order: `cl_to` (underscores) compared bytewise.
+pub(crate) fn sort_api_order(categories: &mut [Category]) {
+    categories.sort_by(|a, b| api_key(&a.name).cmp(api_key(&b.name)));
+}
+
+fn api_key(name: &str) -> impl Iterator<Item = u8> + '_ {
+    name.bytes().map(|b| if b == b' ' { b'_' } else { b })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn api_order_compares_underscores_not_spaces() {
+        let mut cats = vec![
+            Category {
+                name: "A-B".into(),
+                hidden: false,
+            },
+            Category {
+                name: "A B".into(),
+                hidden: false,
+            },
+        ];
+        sort_api_order(&mut cats);
+        // `-` (0x2D) sorts before `_` (0x5F) although it sorts after ` ` (0x20).
+        assert_eq!(cats[0].name, "A-B");
+    }
+
+    #[test]
+    fn ranks_are_sql_rank() {
+        let u = Universe::fixture();
+        let day = fixture::FIRST_DAY;
+        let top = u
+            .top("en.wikipedia", "all-access", day)
+            .expect("fixture day");
+        let mut prev: Option<&TopArticle> = None;
+        for (i, a) in top.iter().enumerate() {
+            let expected = match prev {
+                Some(p) if p.views == a.views => p.rank,
+                _ => i as u32 + 1,
+            };
+            assert_eq!(a.rank, expected, "{a:?}");
+            prev = Some(a);
+        }
+        let ranks: Vec<u32> = top.iter().map(|a| a.rank).collect();
+        assert!(ranks.windows(2).any(|w| w[0] == w[1]), "fixture has ties");
+    }
+}
