@@ -337,6 +337,57 @@ async fn project_exists(settings: &Settings, http: &Http, project: &Project, rec
     Ok(matches!(list, TopList::Published(_)))
 }
 
+/// Pages resolved in this run, by article name. A page not seen in any top list for
+/// `CACHE_HORIZON_DAYS` is dropped, so memory stays flat however long the range is;
+/// titles come back after such a gap rarely enough that refetching them costs little.
+struct PageCache {
+    pages: HashMap<String, (Arc<PageInfo>, Day)>,
+    days_since_eviction: u32,
+}
+
+/// How long an unseen page stays cached (see `PageCache`).
+const CACHE_HORIZON_DAYS: i32 = 120;
+
+impl PageCache {
+    fn new() -> Self {
+        PageCache {
+            pages: HashMap::new(),
+            days_since_eviction: 0,
+        }
+    }
+
+    /// Marks the page seen on `day`; false when it is not cached.
+    fn touch(&mut self, article: &str, day: Day) -> bool {
+        match self.pages.get_mut(article) {
+            Some((_, seen)) => {
+                *seen = (*seen).max(day);
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn get(&self, article: &str) -> Option<&Arc<PageInfo>> {
+        self.pages.get(article).map(|(page, _)| page)
+    }
+
+    fn insert(&mut self, article: String, page: PageInfo, day: Day) {
+        self.pages.insert(article, (Arc::new(page), day));
+    }
+
+    /// Drops pages unseen for the horizon; runs every few days, the scan is cheap.
+    fn evict(&mut self, today: Day) {
+        self.days_since_eviction += 1;
+        if self.days_since_eviction < 16 {
+            return;
+        }
+        self.days_since_eviction = 0;
+        if let Ok(cutoff) = today.checked_sub(jiff::Span::new().days(CACHE_HORIZON_DAYS)) {
+            self.pages.retain(|_, (_, seen)| *seen >= cutoff);
+        }
+    }
+}
+
 /// Stage 2: categories for every article of every day, 50 titles a request.
 #[allow(clippy::too_many_arguments)]
 async fn resolve_categories(
@@ -349,25 +400,20 @@ async fn resolve_categories(
     tx: mpsc::Sender<DayOutcome>,
     stored_before: bool,
 ) -> Result<()> {
-    let mut cache: HashMap<String, Arc<PageInfo>> = HashMap::new();
-    let mut failed: HashMap<String, String> = HashMap::new();
+    let mut cache = PageCache::new();
     let mut queued: HashSet<String> = HashSet::new();
     let mut pending: VecDeque<String> = VecDeque::new();
     let mut waiting: VecDeque<PendingDay> = VecDeque::new();
+    let mut newest = settings.since;
     let mut any_published = false;
     let mut open = true;
     loop {
         // Hand over every day whose articles are all resolved.
         let mut i = 0;
         while i < waiting.len() {
-            let done = waiting[i]
-                .entries
-                .iter()
-                .all(|e| cache.contains_key(&e.article) || failed.contains_key(&e.article));
-            if done {
+            if waiting[i].entries.iter().all(|e| cache.get(&e.article).is_some()) {
                 let PendingDay { day, entries } = waiting.remove(i).expect("index in range");
-                let outcome = assemble(settings, project, run_id, day, entries, &cache, &failed);
-                if tx.send(outcome).await.is_err() {
+                if tx.send(assemble(settings, project, run_id, day, entries, &cache)).await.is_err() {
                     return Ok(());
                 }
             } else {
@@ -377,19 +423,29 @@ async fn resolve_categories(
         if pending.len() >= MAX_TITLES_PER_REQUEST || (!open && !pending.is_empty()) {
             let n = pending.len().min(MAX_TITLES_PER_REQUEST);
             let batch: Vec<String> = pending.drain(..n).collect();
+            for article in &batch {
+                queued.remove(article);
+            }
             match categories::fetch_categories(http, action_url, &batch, Timestamp::now()).await {
                 Ok(infos) => {
                     for (article, info) in batch.into_iter().zip(infos) {
-                        queued.remove(&article);
-                        cache.insert(article, Arc::new(info));
+                        cache.insert(article, info, newest);
                     }
                 }
                 Err(e) => {
+                    // The days waiting on these titles fail now; a later day with one of
+                    // them queues it again, so one bad hour does not fail the whole run.
                     let msg = e.to_string();
-                    tracing::warn!(%project, error = %msg, "A categories request failed; its days will be retried by the next run.");
-                    for article in batch {
-                        queued.remove(&article);
-                        failed.insert(article, msg.clone());
+                    tracing::warn!(%project, error = %msg, "A categories request failed; its days stay missing until the next run.");
+                    let failed: HashSet<&String> = batch.iter().collect();
+                    let (hit, kept): (Vec<_>, Vec<_>) = waiting
+                        .drain(..)
+                        .partition(|d| d.entries.iter().any(|e| failed.contains(&e.article)));
+                    waiting = kept.into();
+                    for d in hit {
+                        if tx.send(DayOutcome::Failed(d.day, msg.clone())).await.is_err() {
+                            return Ok(());
+                        }
                     }
                 }
             }
@@ -403,12 +459,14 @@ async fn resolve_categories(
             None => open = false,
             Some((day, Ok(TopList::Published(entries)))) => {
                 any_published = true;
+                newest = newest.max(day);
                 for e in &entries {
-                    if !cache.contains_key(&e.article) && !failed.contains_key(&e.article) && queued.insert(e.article.clone()) {
+                    if !cache.touch(&e.article, day) && queued.insert(e.article.clone()) {
                         pending.push_back(e.article.clone());
                     }
                 }
                 waiting.push_back(PendingDay { day, entries });
+                cache.evict(newest);
             }
             Some((day, Ok(TopList::NotFound))) => {
                 if !any_published && !stored_before {
@@ -428,33 +486,27 @@ async fn resolve_categories(
     }
 }
 
+/// A day whose every article is cached, as the rows the sink stores.
 fn assemble(
     settings: &Settings,
     project: &Project,
     run_id: &str,
     day: Day,
     entries: Vec<TopEntry>,
-    cache: &HashMap<String, Arc<PageInfo>>,
-    failed: &HashMap<String, String>,
+    cache: &PageCache,
 ) -> DayOutcome {
-    let mut rows = Vec::with_capacity(entries.len());
-    for e in entries {
-        match cache.get(&e.article) {
-            Some(page) => rows.push(TopRow {
+    let rows = entries
+        .into_iter()
+        .filter_map(|e| {
+            let page = cache.get(&e.article)?.clone();
+            Some(TopRow {
                 rank: e.rank,
                 article: e.article,
                 views: e.views,
-                page: page.clone(),
-            }),
-            None => {
-                let why = failed
-                    .get(&e.article)
-                    .cloned()
-                    .unwrap_or_else(|| "categories missing".into());
-                return DayOutcome::Failed(day, why);
-            }
-        }
-    }
+                page,
+            })
+        })
+        .collect();
     DayOutcome::Ready(DayBatch {
         date: day,
         project: project.clone(),

@@ -381,6 +381,12 @@ fn opt_micros(us: Option<i64>) -> Result<Option<Timestamp>> {
 }
 
 impl Sink for DuckDbSink {
+    /// Days ready at the same moment share one transaction: a daily run commits its
+    /// day at once, a fast backfill commits in groups instead of paying a commit a day.
+    fn max_days_per_write(&self) -> usize {
+        32
+    }
+
     async fn stored_days(
         &mut self,
         project: &Project,

@@ -226,3 +226,46 @@ async fn a_day_that_keeps_failing_is_reported_and_filled_by_the_next_run() {
     assert_eq!(fake.stats().top_requests, 1, "only the missing day is fetched");
     assert_store_matches(&db, &fake, "en.wikipedia", &days, 100);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_categories_batch_fails_only_the_days_waiting_on_it() {
+    let fake = FakeWiki::start(Config::realistic(5)).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("w.duckdb");
+    let range = days(jiff::civil::date(2024, 2, 1), jiff::civil::date(2024, 2, 10));
+    let mut s = settings(&fake, &db, range[0], range[9]);
+    s.http.max_tries = 2;
+    // The first batch fails for good; titles it held come back on later days and
+    // must be fetched again then, not failed for the rest of the run.
+    fake.add_fault(FaultRule::next(Fault::Status(500), 2).on(Endpoint::Categories));
+    let report = sync(&s).await.unwrap();
+    let failed: Vec<_> = report.days_failed.iter().map(|f| f.day).collect();
+    assert!(!failed.is_empty() && failed.len() < 4, "{failed:?}");
+    assert_eq!(report.days_written as usize, range.len() - failed.len());
+    let written: Vec<_> = range.iter().copied().filter(|d| !failed.contains(d)).collect();
+    assert_store_matches(&db, &fake, "en.wikipedia", &written, 100);
+    let again = sync(&s).await.unwrap();
+    assert_eq!(again.days_written as usize, failed.len());
+    assert_store_matches(&db, &fake, "en.wikipedia", &range, 100);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shards_cover_every_day_exactly_once() {
+    let fake = FakeWiki::start(Config::realistic(6)).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let range = days(jiff::civil::date(2024, 2, 1), jiff::civil::date(2024, 2, 14));
+    let mut stored = Vec::new();
+    for i in 0..3 {
+        let db = dir.path().join(format!("shard-{i}.duckdb"));
+        let mut s = settings(&fake, &db, range[0], range[13]);
+        s.shard = wikitop::settings::Shard { index: i, count: 3 };
+        sync(&s).await.unwrap();
+        let rows = read_store(&db, "en.wikipedia", range[0], range[13]);
+        stored.extend(rows.iter().map(|r| r.date).collect::<BTreeSet<_>>());
+    }
+    stored.sort();
+    assert_eq!(stored, range, "each day stored by exactly one shard");
+    let mut asked: Vec<_> = fake.requests().iter().filter_map(|r| r.day).collect();
+    asked.sort();
+    assert_eq!(asked, range, "each day's top list requested once");
+}
