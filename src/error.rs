@@ -89,13 +89,24 @@ impl Error {
         )
     }
 
-    pub(crate) fn store(
-        doing: impl Into<String>,
-        source: impl std::error::Error + Send + Sync + 'static,
-    ) -> Self {
+    /// A store failure; the cause keeps only its message (driver errors nest a
+    /// meaningless "Error code 1" under the real one).
+    pub(crate) fn store(doing: impl Into<String>, cause: impl std::fmt::Display) -> Self {
         Error::Store {
             doing: doing.into(),
-            source: Box::new(source),
+            source: Box::new(Message(cause.to_string())),
         }
     }
 }
+
+/// An error cause that is just its message.
+#[derive(Debug)]
+pub struct Message(pub String);
+
+impl std::fmt::Display for Message {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Message {}

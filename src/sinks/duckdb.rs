@@ -303,7 +303,7 @@ impl DuckDbSink {
                     title: r.6,
                     page_id: r.7,
                     namespace: r.8,
-                    page_status: r.9.parse().map_err(|e: String| Error::store(doing, StrError(e)))?,
+                    page_status: r.9.parse().map_err(|e: String| Error::store(doing, e))?,
                     categories: split_list(&r.10),
                     hidden_categories: split_list(&r.11),
                     categories_fetched_at: micros(r.12)?,
@@ -357,15 +357,6 @@ fn split_list(s: &str) -> Vec<String> {
         s.split(LIST_SEP).map(str::to_owned).collect()
     }
 }
-
-#[derive(Debug)]
-struct StrError(String);
-impl std::fmt::Display for StrError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-impl std::error::Error for StrError {}
 
 fn parse_date(s: &str) -> Result<Date> {
     s.parse()
@@ -478,7 +469,7 @@ impl Sink for DuckDbSink {
             .map(|((project, access), days)| {
                 Ok(StoredDays {
                     project: project.parse().map_err(|e| Error::store(doing, e))?,
-                    access: access.parse().map_err(|e: String| Error::store(doing, StrError(e)))?,
+                    access: access.parse().map_err(|e: String| Error::store(doing, e))?,
                     days,
                 })
             })
@@ -519,7 +510,7 @@ impl Sink for DuckDbSink {
                     run_id: r.0,
                     started_at: micros(r.1)?,
                     finished_at: opt_micros(r.2)?,
-                    status: r.3.parse::<RunStatus>().map_err(|e| Error::store(doing, StrError(e)))?,
+                    status: r.3.parse::<RunStatus>().map_err(|e| Error::store(doing, e))?,
                     arguments: r.4,
                     days_written: r.5.max(0) as u64,
                     rows_written: r.6.max(0) as u64,

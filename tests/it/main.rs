@@ -3,5 +3,6 @@
 
 mod cli_inputs;
 mod cli_runs;
+mod store_faults;
 mod support;
 mod sync_e2e;
