@@ -15,7 +15,11 @@ use wikitop::settings::{StoreInput, SyncInput, parse_day};
 use wikitop::{Error, Reporter, RunReport, Settings, StatusReport};
 
 #[derive(Parser)]
-#[command(name = "wikitop", version, about = "Daily top Wikipedia pages with their categories, stored exactly once in DuckDB or BigQuery.")]
+#[command(
+    name = "wikitop",
+    version,
+    about = "Daily top Wikipedia pages with their categories, stored exactly once in DuckDB or BigQuery."
+)]
 pub struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -23,7 +27,13 @@ pub struct Cli {
     #[arg(long, short, global = true)]
     quiet: bool,
     /// Log format on stderr; `json` is one object per line, as Cloud Logging reads it.
-    #[arg(long, global = true, value_enum, env = "WIKITOP_LOG_FORMAT", default_value = "text")]
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        env = "WIKITOP_LOG_FORMAT",
+        default_value = "text"
+    )]
     log_format: LogFormat,
 }
 
@@ -78,7 +88,9 @@ impl StoreArgs {
             db: self.db.clone(),
             bq_dataset: self.bq_dataset.clone(),
             bq_location: self.bq_location.clone(),
-            bq_endpoint: std::env::var("WIKITOP_BQ_ENDPOINT").ok().filter(|s| !s.is_empty()),
+            bq_endpoint: std::env::var("WIKITOP_BQ_ENDPOINT")
+                .ok()
+                .filter(|s| !s.is_empty()),
         }
     }
 }
@@ -86,7 +98,12 @@ impl StoreArgs {
 #[derive(Args, Clone)]
 pub struct SyncArgs {
     /// First day to store (YYYY-MM-DD).
-    #[arg(long, value_name = "YYYY-MM-DD", default_value = "2023-04-01", conflicts_with = "date")]
+    #[arg(
+        long,
+        value_name = "YYYY-MM-DD",
+        default_value = "2023-04-01",
+        conflicts_with = "date"
+    )]
     since: Option<String>,
     /// Last day to store [default: the latest day the Pageviews API has published].
     #[arg(long, value_name = "YYYY-MM-DD", conflicts_with = "date")]
@@ -95,7 +112,11 @@ pub struct SyncArgs {
     #[arg(long, value_name = "YYYY-MM-DD")]
     date: Option<String>,
     /// Wikimedia project(s), e.g. en.wikipedia; repeat or separate with commas.
-    #[arg(long = "project", value_name = "PROJECT", default_value = "en.wikipedia")]
+    #[arg(
+        long = "project",
+        value_name = "PROJECT",
+        default_value = "en.wikipedia"
+    )]
     projects: Vec<String>,
     /// Pageviews access method.
     #[arg(long, default_value = "all-access", value_parser = ["all-access", "desktop", "mobile-app", "mobile-web"])]
@@ -160,7 +181,11 @@ impl SyncArgs {
         let shard = self.shard.clone().or_else(cloud_run_shard);
         Settings::resolve(
             SyncInput {
-                since: if self.date.is_some() { None } else { self.since.clone() },
+                since: if self.date.is_some() {
+                    None
+                } else {
+                    self.since.clone()
+                },
                 until: self.until.clone(),
                 date: self.date.clone(),
                 projects: self.projects.clone(),
@@ -195,7 +220,8 @@ fn cloud_run_shard() -> Option<String> {
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    let interactive = std::io::stderr().is_terminal() && cli.log_format == LogFormat::Text && !cli.quiet;
+    let interactive =
+        std::io::stderr().is_terminal() && cli.log_format == LogFormat::Text && !cli.quiet;
     init_logging(&cli, interactive);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -220,7 +246,13 @@ pub fn main() -> ExitCode {
 fn init_logging(cli: &Cli, interactive: bool) {
     use tracing_subscriber::EnvFilter;
     // With a progress bar, per-day lines would fight it: show warnings and up only.
-    let default = if cli.quiet { "error" } else if interactive { "warn" } else { "info" };
+    let default = if cli.quiet {
+        "error"
+    } else if interactive {
+        "warn"
+    } else {
+        "info"
+    };
     let filter = EnvFilter::try_from_env("WIKITOP_LOG").unwrap_or_else(|_| EnvFilter::new(default));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
@@ -247,7 +279,12 @@ fn fail(text: &str, code: u8) -> ExitCode {
     ExitCode::from(code)
 }
 
-async fn run_sync(args: &SyncArgs, today: Day, interactive: bool, quiet: bool) -> Result<ExitCode, Error> {
+async fn run_sync(
+    args: &SyncArgs,
+    today: Day,
+    interactive: bool,
+    quiet: bool,
+) -> Result<ExitCode, Error> {
     let settings = args.settings(today)?;
     let reporter = Arc::new(Progress::new(interactive));
     let report = wikitop::sync(&settings, reporter.clone()).await?;
@@ -255,13 +292,21 @@ async fn run_sync(args: &SyncArgs, today: Day, interactive: bool, quiet: bool) -
     if !quiet {
         print_report(&settings, &report);
     }
-    Ok(if report.days_failed.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if report.days_failed.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 fn print_report(settings: &Settings, report: &RunReport) {
     if let Some(plan) = &report.dry_run {
         for (project, days) in &plan.days {
-            println!("{project}: would fetch {} day(s): {}", days.len(), ranges(days));
+            println!(
+                "{project}: would fetch {} day(s): {}",
+                days.len(),
+                ranges(days)
+            );
         }
         print!("Estimated requests: {}", plan.estimated_requests);
         match (plan.estimated_time, settings.quota) {
@@ -273,11 +318,17 @@ fn print_report(settings: &Settings, report: &RunReport) {
             ),
             _ => println!("."),
         }
-        println!("{} day(s) already stored would be skipped.", report.days_skipped);
+        println!(
+            "{} day(s) already stored would be skipped.",
+            report.days_skipped
+        );
         return;
     }
     if report.days_planned == 0 {
-        println!("Nothing to do: all {} day(s) in the range are stored.", report.days_skipped);
+        println!(
+            "Nothing to do: all {} day(s) in the range are stored.",
+            report.days_skipped
+        );
         return;
     }
     println!(
@@ -293,7 +344,9 @@ fn print_report(settings: &Settings, report: &RunReport) {
         report.throttled,
     );
     for (project, day) in &report.not_published {
-        println!("{project}: {day} is not published yet by the Pageviews API; the next run will fetch it.");
+        println!(
+            "{project}: {day} is not published yet by the Pageviews API; the next run will fetch it."
+        );
     }
     for f in &report.days_failed {
         println!("{} {} failed: {}", f.project, f.day, f.error);
@@ -364,15 +417,31 @@ fn print_status(report: &StatusReport) {
     for p in &report.projects {
         println!(
             "{} {}: {} day(s) stored, {} → {}; {} missing in {} → {}",
-            p.project, p.access, p.stored, p.first, p.last, p.missing_days, report.since, report.until
+            p.project,
+            p.access,
+            p.stored,
+            p.first,
+            p.last,
+            p.missing_days,
+            report.since,
+            report.until
         );
         if !p.missing.is_empty() {
-            let shown: Vec<String> = p.missing.iter().take(20).map(|(a, b)| span(*a, *b)).collect();
+            let shown: Vec<String> = p
+                .missing
+                .iter()
+                .take(20)
+                .map(|(a, b)| span(*a, *b))
+                .collect();
             let more = p.missing.len().saturating_sub(20);
             println!(
                 "  missing: {}{}",
                 shown.join(", "),
-                if more > 0 { format!(" and {more} more range(s)") } else { String::new() }
+                if more > 0 {
+                    format!(" and {more} more range(s)")
+                } else {
+                    String::new()
+                }
             );
         }
     }
@@ -388,20 +457,29 @@ fn print_status(report: &StatusReport) {
             r.rows_written,
             r.http_requests,
             r.http_retries,
-            r.error.as_deref().map(|e| format!(": {e}")).unwrap_or_default()
+            r.error
+                .as_deref()
+                .map(|e| format!(": {e}"))
+                .unwrap_or_default()
         );
     }
 }
 
 fn span(a: Day, b: Day) -> String {
-    if a == b { a.to_string() } else { format!("{a}..{b}") }
+    if a == b {
+        a.to_string()
+    } else {
+        format!("{a}..{b}")
+    }
 }
 
 /// Days as compressed ranges: `2023-04-01..2023-04-30, 2023-05-02`.
 fn ranges(days: &[Day]) -> String {
     let mut out: Vec<String> = Vec::new();
     let mut iter = days.iter().copied();
-    let Some(mut start) = iter.next() else { return "none".into() };
+    let Some(mut start) = iter.next() else {
+        return "none".into();
+    };
     let mut end = start;
     for d in iter {
         if end.tomorrow().ok() == Some(d) {
@@ -435,9 +513,11 @@ impl Progress {
         let bar = interactive.then(|| {
             let bar = ProgressBar::new(0);
             bar.set_style(
-                ProgressStyle::with_template("{spinner} {prefix} [{bar:30}] {pos}/{len} days {msg} ({eta})")
-                    .unwrap_or_else(|_| ProgressStyle::default_bar())
-                    .progress_chars("=> "),
+                ProgressStyle::with_template(
+                    "{spinner} {prefix} [{bar:30}] {pos}/{len} days {msg} ({eta})",
+                )
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> "),
             );
             bar
         });

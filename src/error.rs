@@ -34,7 +34,9 @@ pub enum Error {
     },
 
     // ---- the store ----
-    #[error("cannot open the DuckDB store `{path}`: check that the directory exists and is writable")]
+    #[error(
+        "cannot open the DuckDB store `{path}`: check that the directory exists and is writable"
+    )]
     StoreOpen {
         path: PathBuf,
         #[source]
@@ -50,7 +52,9 @@ pub enum Error {
         #[source]
         source: Box<dyn std::error::Error + Send + Sync>,
     },
-    #[error("no Google Cloud credentials found: set GOOGLE_APPLICATION_CREDENTIALS to a service-account file, run `gcloud auth application-default login`, or set WIKITOP_BQ_ENDPOINT for an emulator")]
+    #[error(
+        "no Google Cloud credentials found: set GOOGLE_APPLICATION_CREDENTIALS to a service-account file, run `gcloud auth application-default login`, or set WIKITOP_BQ_ENDPOINT for an emulator"
+    )]
     NoCredentials(#[source] Box<dyn std::error::Error + Send + Sync>),
 
     // ---- the Wikimedia APIs ----

@@ -80,7 +80,10 @@ pub struct HttpStats {
 pub enum Verdict {
     Usable,
     /// Try again: the server said so in the body (e.g. `maxlag`) or the body is incomplete.
-    Retry { reason: String, wait: Option<Duration> },
+    Retry {
+        reason: String,
+        wait: Option<Duration>,
+    },
     /// A definite answer that retrying cannot change.
     Fail(String),
 }
@@ -203,7 +206,12 @@ impl Http {
                 // The server told us when: everyone waits, so no request is wasted.
                 self.pause_all(delay, &reason).await;
             } else {
-                tracing::debug!(url, retry_in_ms = delay.as_millis() as u64, reason, "Retrying.");
+                tracing::debug!(
+                    url,
+                    retry_in_ms = delay.as_millis() as u64,
+                    reason,
+                    "Retrying."
+                );
                 tokio::time::sleep(delay).await;
             }
         }
@@ -382,7 +390,10 @@ pub fn parse_retry_after(value: &str, now: jiff::Timestamp) -> Option<Duration> 
         Duration::from_secs(secs)
     } else {
         let at = jiff::fmt::rfc2822::parse(value).ok()?.timestamp();
-        let secs = at.as_millisecond().saturating_sub(now.as_millisecond()).max(0);
+        let secs = at
+            .as_millisecond()
+            .saturating_sub(now.as_millisecond())
+            .max(0);
         Duration::from_millis(secs as u64)
     };
     Some(delay.min(MAX_RETRY_AFTER))
@@ -395,7 +406,10 @@ mod tests {
     #[test]
     fn retry_after_reads_seconds_and_http_dates() {
         let now: jiff::Timestamp = "2026-11-28T12:00:00Z".parse().unwrap();
-        assert_eq!(parse_retry_after("120", now), Some(Duration::from_secs(120)));
+        assert_eq!(
+            parse_retry_after("120", now),
+            Some(Duration::from_secs(120))
+        );
         assert_eq!(
             parse_retry_after("Sat, 28 Nov 2026 12:00:30 GMT", now),
             Some(Duration::from_secs(30))
@@ -405,15 +419,18 @@ mod tests {
             Some(Duration::ZERO)
         );
         assert_eq!(parse_retry_after("soon", now), None);
-        assert_eq!(
-            parse_retry_after("99999999", now),
-            Some(MAX_RETRY_AFTER)
-        );
+        assert_eq!(parse_retry_after("99999999", now), Some(MAX_RETRY_AFTER));
     }
 
     #[test]
     fn user_agent_names_the_tool_and_a_contact() {
         let ua = user_agent(Some("ops@example.org"));
-        assert!(ua.starts_with(&format!("wikitop/{} (ops@example.org) reqwest/", env!("CARGO_PKG_VERSION"))), "{ua}");
+        assert!(
+            ua.starts_with(&format!(
+                "wikitop/{} (ops@example.org) reqwest/",
+                env!("CARGO_PKG_VERSION")
+            )),
+            "{ua}"
+        );
     }
 }

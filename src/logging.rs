@@ -19,13 +19,24 @@ where
     S: Subscriber + for<'a> LookupSpan<'a>,
     N: for<'a> FormatFields<'a> + 'static,
 {
-    fn format_event(&self, _ctx: &FmtContext<'_, S, N>, mut writer: Writer<'_>, event: &Event<'_>) -> fmt::Result {
+    fn format_event(
+        &self,
+        _ctx: &FmtContext<'_, S, N>,
+        mut writer: Writer<'_>,
+        event: &Event<'_>,
+    ) -> fmt::Result {
         let mut fields = JsonFields(Map::new());
         event.record(&mut fields);
         let mut line = Map::new();
-        line.insert("severity".into(), severity(*event.metadata().level()).into());
+        line.insert(
+            "severity".into(),
+            severity(*event.metadata().level()).into(),
+        );
         line.insert("time".into(), jiff::Timestamp::now().to_string().into());
-        let message = fields.0.remove("message").unwrap_or(Value::String(String::new()));
+        let message = fields
+            .0
+            .remove("message")
+            .unwrap_or(Value::String(String::new()));
         line.insert("message".into(), message);
         line.extend(fields.0);
         writeln!(writer, "{}", Value::Object(line))
@@ -45,7 +56,8 @@ struct JsonFields(Map<String, Value>);
 
 impl Visit for JsonFields {
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
-        self.0.insert(field.name().into(), format!("{value:?}").into());
+        self.0
+            .insert(field.name().into(), format!("{value:?}").into());
     }
     fn record_str(&mut self, field: &Field, value: &str) {
         self.0.insert(field.name().into(), value.into());

@@ -280,12 +280,29 @@ mod tests {
 
     #[test]
     fn projects_are_checked_by_form() {
-        for ok in ["en.wikipedia", "zh-yue.wikipedia", "DE.wiktionary", "commons.wikimedia", "fr.wikipedia.org"] {
+        for ok in [
+            "en.wikipedia",
+            "zh-yue.wikipedia",
+            "DE.wiktionary",
+            "commons.wikimedia",
+            "fr.wikipedia.org",
+        ] {
             assert!(ok.parse::<Project>().is_ok(), "{ok}");
         }
-        for bad in ["", "en", "wikipedia", "en.wikipediaa", "en.wikipedia/x", "1x.wikipedia", "en wiki.wikipedia"] {
+        for bad in [
+            "",
+            "en",
+            "wikipedia",
+            "en.wikipediaa",
+            "en.wikipedia/x",
+            "1x.wikipedia",
+            "en wiki.wikipedia",
+        ] {
             assert!(bad.parse::<Project>().is_err(), "{bad}");
         }
-        assert_eq!("en.wikipedia".parse::<Project>().unwrap().host(), "en.wikipedia.org");
+        assert_eq!(
+            "en.wikipedia".parse::<Project>().unwrap().host(),
+            "en.wikipedia.org"
+        );
     }
 }

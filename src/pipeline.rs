@@ -109,7 +109,11 @@ pub fn new_run_id(started: Timestamp) -> String {
 }
 
 /// Days in `[since, last]` owned by the shard and (unless forced) not yet stored.
-async fn plan<S: Sink>(settings: &Settings, sink: &mut S, project: &Project) -> Result<(Vec<Day>, u64)> {
+async fn plan<S: Sink>(
+    settings: &Settings,
+    sink: &mut S,
+    project: &Project,
+) -> Result<(Vec<Day>, u64)> {
     let last = settings.last_day();
     if last < settings.since {
         return Ok((Vec::new(), 0));
@@ -150,7 +154,11 @@ pub fn estimate_requests(days: u64, top: u32) -> u64 {
 }
 
 /// Runs `sync` against an open sink. The caller owns the sink and the lock on it.
-pub async fn run<S: Sink>(settings: &Settings, sink: &mut S, reporter: Arc<dyn Reporter>) -> Result<RunReport> {
+pub async fn run<S: Sink>(
+    settings: &Settings,
+    sink: &mut S,
+    reporter: Arc<dyn Reporter>,
+) -> Result<RunReport> {
     let started = Timestamp::now();
     let mut report = RunReport {
         run_id: new_run_id(started),
@@ -169,9 +177,9 @@ pub async fn run<S: Sink>(settings: &Settings, sink: &mut S, reporter: Arc<dyn R
             .map(|(_, days)| estimate_requests(days.len() as u64, settings.top))
             .sum();
         report.dry_run = Some(DryRun {
-            estimated_time: settings.quota.map(|q| {
-                q.window.mul_f64(requests as f64 / f64::from(q.requests))
-            }),
+            estimated_time: settings
+                .quota
+                .map(|q| q.window.mul_f64(requests as f64 / f64::from(q.requests))),
             estimated_requests: requests,
             days: plans,
         });
@@ -208,7 +216,17 @@ pub async fn run<S: Sink>(settings: &Settings, sink: &mut S, reporter: Arc<dyn R
             continue;
         }
         let run_id = report.run_id.clone();
-        outcome = sync_project(settings, &http, sink, reporter.as_ref(), &project, days, &run_id, &mut report).await;
+        outcome = sync_project(
+            settings,
+            &http,
+            sink,
+            reporter.as_ref(),
+            &project,
+            days,
+            &run_id,
+            &mut report,
+        )
+        .await;
         if outcome.is_err() {
             break;
         }
@@ -225,7 +243,11 @@ pub async fn run<S: Sink>(settings: &Settings, sink: &mut S, reporter: Arc<dyn R
     record.rows_written = report.rows_written;
     record.http_requests = report.http_requests;
     record.http_retries = report.http_retries;
-    record.status = if outcome.is_err() { RunStatus::Failed } else { report.status() };
+    record.status = if outcome.is_err() {
+        RunStatus::Failed
+    } else {
+        report.status()
+    };
     record.error = match &outcome {
         Err(e) => Some(e.to_string()),
         Ok(()) if !report.days_failed.is_empty() => Some(
@@ -278,12 +300,26 @@ async fn sync_project<S: Sink>(
     let (day_tx, day_rx) = mpsc::channel::<DayOutcome>(4);
     let action_url = categories::action_url(&settings.action_api, &project.host());
     let stored_before = !sink
-        .stored_days(project, settings.access, jiff::civil::date(2015, 7, 1), settings.today)
+        .stored_days(
+            project,
+            settings.access,
+            jiff::civil::date(2015, 7, 1),
+            settings.today,
+        )
         .await?
         .is_empty();
 
     let tops = fetch_tops(settings, http, project, days, top_tx, stored_before);
-    let cats = resolve_categories(http, &action_url, settings, project, run_id, top_rx, day_tx, stored_before);
+    let cats = resolve_categories(
+        http,
+        &action_url,
+        settings,
+        project,
+        run_id,
+        top_rx,
+        day_tx,
+        stored_before,
+    );
     let write = write_days(sink, reporter, project, day_rx, report);
     let (not_published, (), ()) = tokio::try_join!(tops, cats, write)?;
     if let Some(day) = not_published {
@@ -308,7 +344,15 @@ async fn fetch_tops(
         .unwrap_or(settings.today);
     let mut lists = futures_util::stream::iter(days)
         .map(|day| async move {
-            let list = pageviews::fetch_top(http, &settings.pageviews_api, project, settings.access, day, settings.top).await;
+            let list = pageviews::fetch_top(
+                http,
+                &settings.pageviews_api,
+                project,
+                settings.access,
+                day,
+                settings.top,
+            )
+            .await;
             (day, list)
         })
         .buffered(settings.pageviews_concurrency);
@@ -331,9 +375,24 @@ async fn fetch_tops(
 
 /// A 404 for a recent day is ambiguous for a project never seen before: one request
 /// for a day that is long published tells "not yet" from "no such project".
-async fn project_exists(settings: &Settings, http: &Http, project: &Project, recent: Day) -> Result<bool> {
-    let probe = recent.checked_sub(jiff::Span::new().days(30)).unwrap_or(recent);
-    let list = pageviews::fetch_top(http, &settings.pageviews_api, project, settings.access, probe, 1).await?;
+async fn project_exists(
+    settings: &Settings,
+    http: &Http,
+    project: &Project,
+    recent: Day,
+) -> Result<bool> {
+    let probe = recent
+        .checked_sub(jiff::Span::new().days(30))
+        .unwrap_or(recent);
+    let list = pageviews::fetch_top(
+        http,
+        &settings.pageviews_api,
+        project,
+        settings.access,
+        probe,
+        1,
+    )
+    .await?;
     Ok(matches!(list, TopList::Published(_)))
 }
 
@@ -411,9 +470,17 @@ async fn resolve_categories(
         // Hand over every day whose articles are all resolved.
         let mut i = 0;
         while i < waiting.len() {
-            if waiting[i].entries.iter().all(|e| cache.get(&e.article).is_some()) {
+            if waiting[i]
+                .entries
+                .iter()
+                .all(|e| cache.get(&e.article).is_some())
+            {
                 let PendingDay { day, entries } = waiting.remove(i).expect("index in range");
-                if tx.send(assemble(settings, project, run_id, day, entries, &cache)).await.is_err() {
+                if tx
+                    .send(assemble(settings, project, run_id, day, entries, &cache))
+                    .await
+                    .is_err()
+                {
                     return Ok(());
                 }
             } else {
@@ -443,7 +510,11 @@ async fn resolve_categories(
                         .partition(|d| d.entries.iter().any(|e| failed.contains(&e.article)));
                     waiting = kept.into();
                     for d in hit {
-                        if tx.send(DayOutcome::Failed(d.day, msg.clone())).await.is_err() {
+                        if tx
+                            .send(DayOutcome::Failed(d.day, msg.clone()))
+                            .await
+                            .is_err()
+                        {
                             return Ok(());
                         }
                     }
@@ -478,7 +549,11 @@ async fn resolve_categories(
                 }
             }
             Some((day, Err(e))) => {
-                if tx.send(DayOutcome::Failed(day, e.to_string())).await.is_err() {
+                if tx
+                    .send(DayOutcome::Failed(day, e.to_string()))
+                    .await
+                    .is_err()
+                {
                     return Ok(());
                 }
             }
@@ -555,7 +630,13 @@ async fn write_days<S: Sink>(
     Ok(())
 }
 
-fn take(outcome: DayOutcome, buffer: &mut Vec<DayBatch>, reporter: &dyn Reporter, project: &Project, report: &mut RunReport) {
+fn take(
+    outcome: DayOutcome,
+    buffer: &mut Vec<DayBatch>,
+    reporter: &dyn Reporter,
+    project: &Project,
+    report: &mut RunReport,
+) {
     match outcome {
         DayOutcome::Ready(batch) => buffer.push(batch),
         DayOutcome::Failed(day, error) => {

@@ -103,7 +103,9 @@ where
             && !report.not_published.is_empty()
         {
             let retry = now
-                .checked_add(jiff::SignedDuration::try_from(schedule.retry_unpublished).unwrap_or_default())
+                .checked_add(
+                    jiff::SignedDuration::try_from(schedule.retry_unpublished).unwrap_or_default(),
+                )
                 .unwrap_or(wake);
             if retry < wake {
                 wake = retry;
@@ -112,7 +114,9 @@ where
         }
         tracing::info!(next_run = %wake, why, "Sleeping until the next run.");
         let wait = Duration::from_millis(
-            wake.as_millisecond().saturating_sub(Timestamp::now().as_millisecond()).max(0) as u64,
+            wake.as_millisecond()
+                .saturating_sub(Timestamp::now().as_millisecond())
+                .max(0) as u64,
         );
         tokio::select! {
             () = tokio::time::sleep(wait) => {}
@@ -129,9 +133,15 @@ mod tests {
     fn next_tick_is_in_utc() {
         let s = Schedule::new(DEFAULT_CRON, DEFAULT_RETRY_UNPUBLISHED).unwrap();
         let at: Timestamp = "2026-11-28T07:00:00Z".parse().unwrap();
-        assert_eq!(s.next_after(at).unwrap(), "2026-11-29T06:00:00Z".parse::<Timestamp>().unwrap());
+        assert_eq!(
+            s.next_after(at).unwrap(),
+            "2026-11-29T06:00:00Z".parse::<Timestamp>().unwrap()
+        );
         let every_minute = Schedule::new("* * * * *", DEFAULT_RETRY_UNPUBLISHED).unwrap();
-        assert_eq!(every_minute.next_after(at).unwrap(), "2026-11-28T07:01:00Z".parse::<Timestamp>().unwrap());
+        assert_eq!(
+            every_minute.next_after(at).unwrap(),
+            "2026-11-28T07:01:00Z".parse::<Timestamp>().unwrap()
+        );
         assert!(Schedule::new("61 * * * *", DEFAULT_RETRY_UNPUBLISHED).is_err());
     }
 }

@@ -145,9 +145,13 @@ impl StoreInput {
 pub fn parse_day(s: &str, today: Day) -> Result<Day> {
     let s = s.trim();
     let shaped = s.len() == 10
-        && s.bytes()
-            .enumerate()
-            .all(|(i, b)| if i == 4 || i == 7 { b == b'-' } else { b.is_ascii_digit() });
+        && s.bytes().enumerate().all(|(i, b)| {
+            if i == 4 || i == 7 {
+                b == b'-'
+            } else {
+                b.is_ascii_digit()
+            }
+        });
     let day: Date = if shaped { s.parse().ok() } else { None }
         .ok_or_else(|| Error::InvalidDate(s.to_owned()))?;
     if day < FIRST_PAGEVIEWS_DAY {
@@ -185,7 +189,11 @@ fn parse_quota(s: &str) -> Result<Quota> {
     let w = w.trim();
     let split = w.find(|c: char| !c.is_ascii_digit()).unwrap_or(w.len());
     let (num, unit) = w.split_at(split);
-    let num: u64 = if num.is_empty() { 1 } else { num.parse().map_err(|_| bad())? };
+    let num: u64 = if num.is_empty() {
+        1
+    } else {
+        num.parse().map_err(|_| bad())?
+    };
     let secs = match unit {
         "s" | "" => num,
         "m" | "min" => num * 60,
@@ -228,7 +236,11 @@ impl Settings {
                     .map(|s| parse_day(s, today))
                     .transpose()?
                     .unwrap_or(DEFAULT_SINCE),
-                input.until.as_deref().map(|s| parse_day(s, today)).transpose()?,
+                input
+                    .until
+                    .as_deref()
+                    .map(|s| parse_day(s, today))
+                    .transpose()?,
             ),
         };
         if let Some(until) = until
@@ -260,7 +272,12 @@ impl Settings {
             })?,
             None => Access::AllAccess,
         };
-        let shard = input.shard.as_deref().map(parse_shard).transpose()?.unwrap_or(Shard::ALL);
+        let shard = input
+            .shard
+            .as_deref()
+            .map(parse_shard)
+            .transpose()?
+            .unwrap_or(Shard::ALL);
         let quota = input.quota.as_deref().map(parse_quota).transpose()?;
         let timeout = match input.http_timeout_secs {
             Some(s) if s.is_finite() && s > 0.0 => Duration::from_secs_f64(s),
@@ -277,7 +294,10 @@ impl Settings {
             contact: input.contact.filter(|c| !c.trim().is_empty()),
             access_token: input.access_token.filter(|t| !t.trim().is_empty()),
             timeout,
-            max_tries: input.max_tries.unwrap_or(crate::http::DEFAULT_MAX_TRIES).max(1),
+            max_tries: input
+                .max_tries
+                .unwrap_or(crate::http::DEFAULT_MAX_TRIES)
+                .max(1),
             retry_base: input
                 .retry_base_ms
                 .map(Duration::from_millis)
@@ -303,11 +323,15 @@ impl Settings {
             shard,
             pageviews_api: check_url(
                 "Pageviews API URL",
-                input.pageviews_api.unwrap_or_else(|| DEFAULT_PAGEVIEWS_API.into()),
+                input
+                    .pageviews_api
+                    .unwrap_or_else(|| DEFAULT_PAGEVIEWS_API.into()),
             )?,
             action_api: check_url(
                 "Action API URL",
-                input.action_api.unwrap_or_else(|| DEFAULT_ACTION_API.into()),
+                input
+                    .action_api
+                    .unwrap_or_else(|| DEFAULT_ACTION_API.into()),
             )?,
             http,
             pageviews_concurrency,
@@ -320,7 +344,8 @@ impl Settings {
     /// The last day to fetch: `--until`, else yesterday (UTC), the newest day the
     /// Pageviews API can have published.
     pub fn last_day(&self) -> Day {
-        self.until.unwrap_or_else(|| self.today.yesterday().unwrap_or(self.today))
+        self.until
+            .unwrap_or_else(|| self.today.yesterday().unwrap_or(self.today))
     }
 }
 
@@ -334,12 +359,31 @@ mod tests {
 
     #[test]
     fn dates_are_strict() {
-        assert_eq!(parse_day("2023-04-01", today()).unwrap(), jiff::civil::date(2023, 4, 1));
-        for bad in ["2023-4-1", "2023/04/01", "yesterday", "2023-02-30", "2023-04-01T00:00", ""] {
-            assert!(matches!(parse_day(bad, today()), Err(Error::InvalidDate(_))), "{bad}");
+        assert_eq!(
+            parse_day("2023-04-01", today()).unwrap(),
+            jiff::civil::date(2023, 4, 1)
+        );
+        for bad in [
+            "2023-4-1",
+            "2023/04/01",
+            "yesterday",
+            "2023-02-30",
+            "2023-04-01T00:00",
+            "",
+        ] {
+            assert!(
+                matches!(parse_day(bad, today()), Err(Error::InvalidDate(_))),
+                "{bad}"
+            );
         }
-        assert!(matches!(parse_day("2015-06-30", today()), Err(Error::TooEarly(_))));
-        assert!(matches!(parse_day("2026-11-29", today()), Err(Error::FutureDate(_))));
+        assert!(matches!(
+            parse_day("2015-06-30", today()),
+            Err(Error::TooEarly(_))
+        ));
+        assert!(matches!(
+            parse_day("2026-11-29", today()),
+            Err(Error::FutureDate(_))
+        ));
     }
 
     #[test]
@@ -356,9 +400,18 @@ mod tests {
 
     #[test]
     fn quotas_read_units() {
-        assert_eq!(parse_quota("200/10s").unwrap().window, Duration::from_secs(10));
-        assert_eq!(parse_quota("500/1h").unwrap().window, Duration::from_secs(3600));
-        assert_eq!(parse_quota("500/h").unwrap().window, Duration::from_secs(3600));
+        assert_eq!(
+            parse_quota("200/10s").unwrap().window,
+            Duration::from_secs(10)
+        );
+        assert_eq!(
+            parse_quota("500/1h").unwrap().window,
+            Duration::from_secs(3600)
+        );
+        assert_eq!(
+            parse_quota("500/h").unwrap().window,
+            Duration::from_secs(3600)
+        );
         assert!(parse_quota("0/1h").is_err());
     }
 }

@@ -29,7 +29,12 @@ pub struct StatusReport {
 }
 
 /// Reads the store's days and latest runs. Opens DuckDB read-only: creates nothing.
-pub async fn status(store: &StoreSettings, since: Day, until: Day, runs: usize) -> Result<StatusReport> {
+pub async fn status(
+    store: &StoreSettings,
+    since: Day,
+    until: Day,
+    runs: usize,
+) -> Result<StatusReport> {
     let (days, runs) = match store {
         StoreSettings::DuckDb { path } => {
             let mut sink = DuckDbSink::open_read_only(path)?;
@@ -43,7 +48,10 @@ pub async fn status(store: &StoreSettings, since: Day, until: Day, runs: usize) 
     Ok(StatusReport {
         since,
         until,
-        projects: days.into_iter().filter_map(|d| summarize(d, since, until)).collect(),
+        projects: days
+            .into_iter()
+            .filter_map(|d| summarize(d, since, until))
+            .collect(),
         runs,
     })
 }
@@ -89,12 +97,23 @@ mod tests {
     fn missing_days_are_compressed_to_ranges() {
         let days = [1, 2, 5, 6, 9].iter().map(|d| date(2024, 1, *d)).collect();
         let s = summarize(
-            StoredDays { project: "en.wikipedia".parse().unwrap(), access: Access::AllAccess, days },
+            StoredDays {
+                project: "en.wikipedia".parse().unwrap(),
+                access: Access::AllAccess,
+                days,
+            },
             date(2024, 1, 1),
             date(2024, 1, 10),
         )
         .unwrap();
-        assert_eq!(s.missing, [(date(2024, 1, 3), date(2024, 1, 4)), (date(2024, 1, 7), date(2024, 1, 8)), (date(2024, 1, 10), date(2024, 1, 10))]);
+        assert_eq!(
+            s.missing,
+            [
+                (date(2024, 1, 3), date(2024, 1, 4)),
+                (date(2024, 1, 7), date(2024, 1, 8)),
+                (date(2024, 1, 10), date(2024, 1, 10))
+            ]
+        );
         assert_eq!((s.stored, s.missing_days), (5, 5));
     }
 }

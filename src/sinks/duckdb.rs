@@ -185,10 +185,12 @@ impl DuckDbSink {
         let sink = DuckDbSink { conn, _lock: None };
         match sink.check_schema() {
             // A store created by a run killed before its first statement: nothing in it.
-            Err(Error::SchemaMismatch { detail, .. }) if detail.starts_with("found []") => Err(Error::StoreOpen {
-                path: path.to_owned(),
-                source: "it holds no wikitop tables yet: run `wikitop sync` first".into(),
-            }),
+            Err(Error::SchemaMismatch { detail, .. }) if detail.starts_with("found []") => {
+                Err(Error::StoreOpen {
+                    path: path.to_owned(),
+                    source: "it holds no wikitop tables yet: run `wikitop sync` first".into(),
+                })
+            }
             other => other.map(|()| sink),
         }
     }
@@ -218,14 +220,19 @@ impl DuckDbSink {
             };
             return Err(Error::SchemaMismatch {
                 table: "top_pages".into(),
-                detail: format!("found [{}], expected [{}]", describe(&found), describe(&expected)),
+                detail: format!(
+                    "found [{}], expected [{}]",
+                    describe(&found),
+                    describe(&expected)
+                ),
             });
         }
         Ok(())
     }
 
     fn stage(&self, days: &[DayBatch]) -> duckdb::Result<()> {
-        self.conn.execute_batch("DELETE FROM temp.main.stage_top_pages")?;
+        self.conn
+            .execute_batch("DELETE FROM temp.main.stage_top_pages")?;
         let mut app = self
             .conn
             .appender_to_catalog_and_db("stage_top_pages", "temp", "main")?;
@@ -395,7 +402,12 @@ impl Sink for DuckDbSink {
             .map_err(|e| Error::store(doing, e))?;
         let days: Vec<String> = stmt
             .query_map(
-                params![project.as_str(), access.as_str(), from.to_string(), to.to_string()],
+                params![
+                    project.as_str(),
+                    access.as_str(),
+                    from.to_string(),
+                    to.to_string()
+                ],
                 |r| r.get(0),
             )
             .and_then(|rows| rows.collect())
@@ -486,7 +498,18 @@ impl Sink for DuckDbSink {
                  ORDER BY started_at DESC LIMIT ?",
             )
             .map_err(|e| Error::store(doing, e))?;
-        type Raw = (String, i64, Option<i64>, String, String, i64, i64, i64, i64, Option<String>);
+        type Raw = (
+            String,
+            i64,
+            Option<i64>,
+            String,
+            String,
+            i64,
+            i64,
+            i64,
+            i64,
+            Option<String>,
+        );
         let rows: Vec<Raw> = stmt
             .query_map([limit as i64], |r| {
                 Ok((
@@ -510,7 +533,10 @@ impl Sink for DuckDbSink {
                     run_id: r.0,
                     started_at: micros(r.1)?,
                     finished_at: opt_micros(r.2)?,
-                    status: r.3.parse::<RunStatus>().map_err(|e| Error::store(doing, e))?,
+                    status: r
+                        .3
+                        .parse::<RunStatus>()
+                        .map_err(|e| Error::store(doing, e))?,
                     arguments: r.4,
                     days_written: r.5.max(0) as u64,
                     rows_written: r.6.max(0) as u64,

@@ -271,7 +271,10 @@ fn check_response(body: &Response) -> Verdict {
             reason: format!("ratelimited: {}", e.info),
             wait: None,
         },
-        (Some(e), _) => Verdict::Fail(format!("the Action API refused the request: {} ({})", e.info, e.code)),
+        (Some(e), _) => Verdict::Fail(format!(
+            "the Action API refused the request: {} ({})",
+            e.info, e.code
+        )),
         (None, None) => Verdict::Retry {
             reason: "the response has no `query`".into(),
             wait: None,
@@ -299,7 +302,10 @@ mod tests {
             invalid: false,
             categories: cats
                 .iter()
-                .map(|(c, h)| Category { title: format!("Category:{c}"), hidden: *h })
+                .map(|(c, h)| Category {
+                    title: format!("Category:{c}"),
+                    hidden: *h,
+                })
                 .collect(),
         }
     }
@@ -308,32 +314,87 @@ mod tests {
     fn maps_normalised_and_redirected_names_back() {
         let mut m = Merged::default();
         m.absorb(Query {
-            normalized: vec![Mapping { from: "AC_DC".into(), to: "AC DC".into() }],
+            normalized: vec![Mapping {
+                from: "AC_DC".into(),
+                to: "AC DC".into(),
+            }],
             converted: vec![],
-            redirects: vec![Mapping { from: "AC DC".into(), to: "AC/DC".into() }],
+            redirects: vec![Mapping {
+                from: "AC DC".into(),
+                to: "AC/DC".into(),
+            }],
             pages: vec![
-                page(1, "AC/DC", &[("Rock bands", false), ("Articles with short description", true)]),
-                Page { pageid: None, ns: Some(-1), title: "Special:Search".into(), missing: false, special: true, invalid: false, categories: vec![] },
-                Page { pageid: None, ns: Some(0), title: "Nope".into(), missing: true, special: false, invalid: false, categories: vec![] },
-                Page { pageid: None, ns: None, title: "-".into(), missing: false, special: false, invalid: true, categories: vec![] },
+                page(
+                    1,
+                    "AC/DC",
+                    &[
+                        ("Rock bands", false),
+                        ("Articles with short description", true),
+                    ],
+                ),
+                Page {
+                    pageid: None,
+                    ns: Some(-1),
+                    title: "Special:Search".into(),
+                    missing: false,
+                    special: true,
+                    invalid: false,
+                    categories: vec![],
+                },
+                Page {
+                    pageid: None,
+                    ns: Some(0),
+                    title: "Nope".into(),
+                    missing: true,
+                    special: false,
+                    invalid: false,
+                    categories: vec![],
+                },
+                Page {
+                    pageid: None,
+                    ns: None,
+                    title: "-".into(),
+                    missing: false,
+                    special: false,
+                    invalid: true,
+                    categories: vec![],
+                },
             ],
         });
         let acdc = m.resolve("AC_DC", ts());
-        assert_eq!((acdc.title.as_str(), acdc.status, acdc.page_id), ("AC/DC", PageStatus::Redirect, Some(1)));
+        assert_eq!(
+            (acdc.title.as_str(), acdc.status, acdc.page_id),
+            ("AC/DC", PageStatus::Redirect, Some(1))
+        );
         assert_eq!(acdc.categories, ["Rock bands"]);
         assert_eq!(acdc.hidden_categories, ["Articles with short description"]);
-        assert_eq!(m.resolve("Special:Search", ts()).status, PageStatus::Special);
+        assert_eq!(
+            m.resolve("Special:Search", ts()).status,
+            PageStatus::Special
+        );
         let missing = m.resolve("Nope", ts());
-        assert_eq!((missing.status, missing.page_id, missing.namespace), (PageStatus::Missing, None, Some(0)));
+        assert_eq!(
+            (missing.status, missing.page_id, missing.namespace),
+            (PageStatus::Missing, None, Some(0))
+        );
         let invalid = m.resolve("-", ts());
-        assert_eq!((invalid.status, invalid.title.as_str(), invalid.namespace), (PageStatus::Invalid, "-", None));
+        assert_eq!(
+            (invalid.status, invalid.title.as_str(), invalid.namespace),
+            (PageStatus::Invalid, "-", None)
+        );
     }
 
     #[test]
     fn maxlag_is_retried_and_other_errors_fail() {
-        let lag: Response = serde_json::from_str(r#"{"error":{"code":"maxlag","info":"Waiting for db: 5 seconds lagged.","lag":5}}"#).unwrap();
+        let lag: Response = serde_json::from_str(
+            r#"{"error":{"code":"maxlag","info":"Waiting for db: 5 seconds lagged.","lag":5}}"#,
+        )
+        .unwrap();
         assert!(matches!(check_response(&lag), Verdict::Retry { .. }));
-        let bad: Response = serde_json::from_str(r#"{"error":{"code":"badcontinue","info":"Invalid continue param."}}"#).unwrap();
+        let bad: Response = serde_json::from_str(
+            r#"{"error":{"code":"badcontinue","info":"Invalid continue param."}}"#,
+        )
+        .unwrap();
         assert!(matches!(check_response(&bad), Verdict::Fail(_)));
         let empty: Response = serde_json::from_str(r#"{"batchcomplete":true}"#).unwrap();
         assert!(matches!(check_response(&empty), Verdict::Retry { .. }));

@@ -106,16 +106,40 @@ mod tests {
 
     #[test]
     fn keeps_ties_at_the_cut_and_sorts_by_rank() {
-        let body = response(&[("D", 10, 4), ("A", 50, 1), ("C", 20, 2), ("B", 20, 2), ("E", 10, 4), ("F", 5, 6)]);
-        let got: Vec<_> = select_top(body, 4).into_iter().map(|e| (e.article, e.rank)).collect();
-        assert_eq!(got, [("A".into(), 1), ("B".into(), 2), ("C".into(), 2), ("D".into(), 4), ("E".into(), 4)]);
+        let body = response(&[
+            ("D", 10, 4),
+            ("A", 50, 1),
+            ("C", 20, 2),
+            ("B", 20, 2),
+            ("E", 10, 4),
+            ("F", 5, 6),
+        ]);
+        let got: Vec<_> = select_top(body, 4)
+            .into_iter()
+            .map(|e| (e.article, e.rank))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("A".into(), 1),
+                ("B".into(), 2),
+                ("C".into(), 2),
+                ("D".into(), 4),
+                ("E".into(), 4)
+            ]
+        );
     }
 
     #[test]
     fn url_has_zero_padded_date() {
         let p: Project = "en.wikipedia".parse().unwrap();
         assert_eq!(
-            top_url("http://x/api/rest_v1/", &p, Access::AllAccess, jiff::civil::date(2023, 4, 1)),
+            top_url(
+                "http://x/api/rest_v1/",
+                &p,
+                Access::AllAccess,
+                jiff::civil::date(2023, 4, 1)
+            ),
             "http://x/api/rest_v1/metrics/pageviews/top/en.wikipedia/all-access/2023/04/01"
         );
     }

@@ -18,50 +18,118 @@ fn run(args: &[&str]) -> (i32, String, tempfile::TempDir) {
         .env_remove("WIKITOP_SINK")
         .output()
         .unwrap();
-    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stderr).into_owned(), dir)
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        dir,
+    )
 }
 
 #[test]
 fn bad_inputs_get_one_sentence_and_exit_2() {
     let cases: &[(&[&str], &str)] = &[
-        (&["sync", "--since", "2023-13-01"], "invalid date `2023-13-01`: expected YYYY-MM-DD"),
-        (&["sync", "--since", "01/04/2023"], "invalid date `01/04/2023`"),
-        (&["sync", "--date", "2023-02-30"], "invalid date `2023-02-30`"),
-        (&["sync", "--since", "2024-02-01", "--until", "2024-01-01"], "`--until` 2024-01-01 is before `--since` 2024-02-01"),
-        (&["sync", "--date", "2999-01-01"], "2999-01-01 is in the future"),
-        (&["sync", "--since", "2015-06-30"], "2015-06-30 is before 2015-07-01"),
-        (&["sync", "--project", "en.wikipediaa"], "unknown project `en.wikipediaa`"),
-        (&["sync", "--project", "klingon"], "unknown project `klingon`"),
+        (
+            &["sync", "--since", "2023-13-01"],
+            "invalid date `2023-13-01`: expected YYYY-MM-DD",
+        ),
+        (
+            &["sync", "--since", "01/04/2023"],
+            "invalid date `01/04/2023`",
+        ),
+        (
+            &["sync", "--date", "2023-02-30"],
+            "invalid date `2023-02-30`",
+        ),
+        (
+            &["sync", "--since", "2024-02-01", "--until", "2024-01-01"],
+            "`--until` 2024-01-01 is before `--since` 2024-02-01",
+        ),
+        (
+            &["sync", "--date", "2999-01-01"],
+            "2999-01-01 is in the future",
+        ),
+        (
+            &["sync", "--since", "2015-06-30"],
+            "2015-06-30 is before 2015-07-01",
+        ),
+        (
+            &["sync", "--project", "en.wikipediaa"],
+            "unknown project `en.wikipediaa`",
+        ),
+        (
+            &["sync", "--project", "klingon"],
+            "unknown project `klingon`",
+        ),
         (&["sync", "--top", "0"], "`--top 0` is out of range"),
         (&["sync", "--top", "1001"], "`--top 1001` is out of range"),
         (&["sync", "--shard", "4/4"], "invalid shard `4/4`"),
-        (&["sync", "--sink", "bigquery"], "`--sink bigquery` needs `--bq-dataset"),
-        (&["sync", "--sink", "bigquery", "--bq-dataset", "my-project.bad;name"], "invalid"),
-        (&["sync", "--sink", "bigquery", "--bq-dataset", "nodot"], "invalid"),
-        (&["status", "--since", "yesterday"], "invalid date `yesterday`"),
+        (
+            &["sync", "--sink", "bigquery"],
+            "`--sink bigquery` needs `--bq-dataset",
+        ),
+        (
+            &[
+                "sync",
+                "--sink",
+                "bigquery",
+                "--bq-dataset",
+                "my-project.bad;name",
+            ],
+            "invalid",
+        ),
+        (
+            &["sync", "--sink", "bigquery", "--bq-dataset", "nodot"],
+            "invalid",
+        ),
+        (
+            &["status", "--since", "yesterday"],
+            "invalid date `yesterday`",
+        ),
     ];
     for (args, want) in cases {
         let (code, stderr, dir) = run(args);
         assert_eq!(code, 2, "{args:?}: {stderr}");
-        assert!(stderr.contains(want), "{args:?}: expected {want:?} in {stderr:?}");
+        assert!(
+            stderr.contains(want),
+            "{args:?}: expected {want:?} in {stderr:?}"
+        );
         assert!(stderr.starts_with("error: "), "{args:?}: {stderr}");
-        assert!(!stderr.contains("panicked") && !stderr.contains("RUST_BACKTRACE"), "{args:?}: {stderr}");
-        assert_eq!(stderr.trim_end().lines().count(), 1, "{args:?}: one sentence, got {stderr:?}");
+        assert!(
+            !stderr.contains("panicked") && !stderr.contains("RUST_BACKTRACE"),
+            "{args:?}: {stderr}"
+        );
+        assert_eq!(
+            stderr.trim_end().lines().count(),
+            1,
+            "{args:?}: one sentence, got {stderr:?}"
+        );
         // Settings are checked before the store is opened: nothing was created.
-        assert!(!dir.path().join("w.duckdb").exists(), "{args:?} touched the store");
+        assert!(
+            !dir.path().join("w.duckdb").exists(),
+            "{args:?} touched the store"
+        );
     }
 }
 
 #[test]
 fn an_unwritable_store_is_one_sentence_and_exit_2() {
     let out = Command::new(wikitop())
-        .args(["sync", "--date", "2024-01-01", "--db", "/nonexistent-dir/sub/w.duckdb"])
+        .args([
+            "sync",
+            "--date",
+            "2024-01-01",
+            "--db",
+            "/nonexistent-dir/sub/w.duckdb",
+        ])
         .env("WIKITOP_PAGEVIEWS_API", "http://127.0.0.1:9/api/rest_v1")
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
-    assert!(stderr.starts_with("error: cannot open the DuckDB store `/nonexistent-dir/sub/w.duckdb`"), "{stderr}");
+    assert!(
+        stderr.starts_with("error: cannot open the DuckDB store `/nonexistent-dir/sub/w.duckdb`"),
+        "{stderr}"
+    );
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
 

@@ -38,7 +38,8 @@ const UNTIL: &str = "2024-05-30";
 
 #[test]
 fn sigkill_at_random_points_then_a_rerun_equals_an_uninterrupted_run() {
-    let fake = FakeWiki::start_blocking(Config::realistic(11).latency(Duration::from_millis(4))).unwrap();
+    let fake =
+        FakeWiki::start_blocking(Config::realistic(11).latency(Duration::from_millis(4))).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let args = ["sync", "--since", SINCE, "--until", UNTIL];
     let all_days = days(date(2024, 5, 1), date(2024, 5, 30));
@@ -58,36 +59,66 @@ fn sigkill_at_random_points_then_a_rerun_equals_an_uninterrupted_run() {
     for i in 0..12 {
         let db = dir.path().join(format!("killed-{i}.duckdb"));
         let at = full.mul_f64(rng.f64());
-        let mut child = command(&fake, &db, &args).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+        let mut child = command(&fake, &db, &args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
         std::thread::sleep(at);
         child.kill().unwrap(); // SIGKILL
         child.wait().unwrap();
         // A kill before the first statement leaves no store, or one without tables.
         let stored_at_kill = match wikitop::sinks::duckdb::DuckDbSink::open_read_only(&db) {
-            Ok(sink) => sink.read_rows("en.wikipedia", all_days[0], all_days[29]).unwrap().iter().map(|r| r.date).collect::<std::collections::BTreeSet<_>>().len(),
+            Ok(sink) => sink
+                .read_rows("en.wikipedia", all_days[0], all_days[29])
+                .unwrap()
+                .iter()
+                .map(|r| r.date)
+                .collect::<std::collections::BTreeSet<_>>()
+                .len(),
             Err(_) => 0,
         };
         if (1..30).contains(&stored_at_kill) {
             partial_kills += 1;
         }
         let out = run(&fake, &db, &args);
-        assert!(out.status.success(), "seed {seed}, kill {i} at {at:?}: {}", text(&out.stderr));
+        assert!(
+            out.status.success(),
+            "seed {seed}, kill {i} at {at:?}: {}",
+            text(&out.stderr)
+        );
         let got = read_store(&db, "en.wikipedia", all_days[0], all_days[29]);
-        assert_eq!(got.len(), want.len(), "seed {seed}, kill {i} at {at:?} ({stored_at_kill} days stored)");
+        assert_eq!(
+            got.len(),
+            want.len(),
+            "seed {seed}, kill {i} at {at:?} ({stored_at_kill} days stored)"
+        );
         for (g, w) in got.iter().zip(&want) {
-            assert_eq!((g.date, &g.article, comparable_stored(g)), (w.date, &w.article, comparable_stored(w)), "seed {seed}, kill {i} at {at:?}");
+            assert_eq!(
+                (g.date, &g.article, comparable_stored(g)),
+                (w.date, &w.article, comparable_stored(w)),
+                "seed {seed}, kill {i} at {at:?}"
+            );
         }
     }
-    assert!(partial_kills >= 1, "seed {seed}: no kill landed mid-run; the test proved nothing");
+    assert!(
+        partial_kills >= 1,
+        "seed {seed}: no kill landed mid-run; the test proved nothing"
+    );
 }
 
 #[test]
 fn a_second_sync_on_the_same_store_refuses_and_the_first_finishes() {
-    let fake = FakeWiki::start_blocking(Config::realistic(12).latency(Duration::from_millis(30))).unwrap();
+    let fake =
+        FakeWiki::start_blocking(Config::realistic(12).latency(Duration::from_millis(30))).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("w.duckdb");
     let args = ["sync", "--since", SINCE, "--until", "2024-05-10"];
-    let first = command(&fake, &db, &args).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
+    let first = command(&fake, &db, &args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
     // Wait until the first run holds the store (its lock file exists and it has started fetching).
     let deadline = Instant::now() + Duration::from_secs(20);
     while fake.stats().requests == 0 {
@@ -97,10 +128,19 @@ fn a_second_sync_on_the_same_store_refuses_and_the_first_finishes() {
     let second = run(&fake, &db, &args);
     let stderr = text(&second.stderr);
     assert_eq!(second.status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains("another wikitop run is using the store"), "{stderr}");
+    assert!(
+        stderr.contains("another wikitop run is using the store"),
+        "{stderr}"
+    );
     let first = first.wait_with_output().unwrap();
     assert!(first.status.success(), "{}", text(&first.stderr));
-    assert_store_matches(&db, &fake, "en.wikipedia", &days(date(2024, 5, 1), date(2024, 5, 10)), 100);
+    assert_store_matches(
+        &db,
+        &fake,
+        "en.wikipedia",
+        &days(date(2024, 5, 1), date(2024, 5, 10)),
+        100,
+    );
 }
 
 #[test]
@@ -109,22 +149,68 @@ fn status_lists_stored_and_missing_days_and_the_runs() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("w.duckdb");
     let fault = fake.add_fault(FaultRule::persistent_500("en.wikipedia", date(2024, 5, 3)));
-    let out = run(&fake, &db, &["sync", "--since", SINCE, "--until", "2024-05-05", "--max-tries", "2"]);
-    assert_eq!(out.status.code(), Some(1), "a failed day exits 1: {}", text(&out.stderr));
-    assert!(text(&out.stdout).contains("en.wikipedia 2024-05-03 failed"), "{}", text(&out.stdout));
-    let status = run(&fake, &db, &["status", "--since", SINCE, "--until", "2024-05-06"]);
+    let out = run(
+        &fake,
+        &db,
+        &[
+            "sync",
+            "--since",
+            SINCE,
+            "--until",
+            "2024-05-05",
+            "--max-tries",
+            "2",
+        ],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "a failed day exits 1: {}",
+        text(&out.stderr)
+    );
+    assert!(
+        text(&out.stdout).contains("en.wikipedia 2024-05-03 failed"),
+        "{}",
+        text(&out.stdout)
+    );
+    let status = run(
+        &fake,
+        &db,
+        &["status", "--since", SINCE, "--until", "2024-05-06"],
+    );
     let stdout = text(&status.stdout);
     assert!(status.status.success(), "{}", text(&status.stderr));
     assert!(stdout.contains("en.wikipedia all-access: 4 day(s) stored, 2024-05-01 → 2024-05-05; 2 missing in 2024-05-01 → 2024-05-06"), "{stdout}");
-    assert!(stdout.contains("missing: 2024-05-03, 2024-05-06"), "{stdout}");
+    assert!(
+        stdout.contains("missing: 2024-05-03, 2024-05-06"),
+        "{stdout}"
+    );
     assert!(stdout.contains("partial"), "{stdout}");
 
     fake.remove_fault(fault);
-    let out = run(&fake, &db, &["sync", "--since", SINCE, "--until", "2024-05-05"]);
+    let out = run(
+        &fake,
+        &db,
+        &["sync", "--since", SINCE, "--until", "2024-05-05"],
+    );
     assert!(out.status.success(), "{}", text(&out.stderr));
-    assert!(text(&out.stdout).contains("Stored 1 day(s)"), "{}", text(&out.stdout));
-    let stdout = text(&run(&fake, &db, &["status", "--since", SINCE, "--until", "2024-05-05"]).stdout);
-    assert!(stdout.contains("5 day(s) stored, 2024-05-01 → 2024-05-05; 0 missing"), "{stdout}");
+    assert!(
+        text(&out.stdout).contains("Stored 1 day(s)"),
+        "{}",
+        text(&out.stdout)
+    );
+    let stdout = text(
+        &run(
+            &fake,
+            &db,
+            &["status", "--since", SINCE, "--until", "2024-05-05"],
+        )
+        .stdout,
+    );
+    assert!(
+        stdout.contains("5 day(s) stored, 2024-05-01 → 2024-05-05; 0 missing"),
+        "{stdout}"
+    );
 }
 
 /// Reads the child's stderr lines on a thread, so the test can wait for a line.
@@ -160,21 +246,43 @@ fn schedule_catches_up_at_start_runs_on_the_minute_and_stops_on_sigterm() {
     let db = dir.path().join("w.duckdb");
     // The fake's "today" is its publication day + 1; ours is the real today, so pin
     // the range: catch-up stores these days, later ticks find nothing to do.
-    let mut child = command(&fake, &db, &["schedule", "--cron", "* * * * *", "--since", SINCE, "--until", "2024-05-04"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = command(
+        &fake,
+        &db,
+        &[
+            "schedule",
+            "--cron",
+            "* * * * *",
+            "--since",
+            SINCE,
+            "--until",
+            "2024-05-04",
+        ],
+    )
+    .stdout(Stdio::null())
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap();
     let rx = lines(&mut child);
     let first = wait_for(&rx, "Scheduled sync finished.", Duration::from_secs(30));
     assert!(first.contains("days_written=4"), "{first}");
     wait_for(&rx, "Sleeping until the next run.", Duration::from_secs(5));
     let second = wait_for(&rx, "Scheduled sync finished.", Duration::from_secs(70));
     assert!(second.contains("days_written=0"), "{second}");
-    Command::new("kill").arg("-TERM").arg(child.id().to_string()).status().unwrap();
+    Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status()
+        .unwrap();
     let started = Instant::now();
     let status = child.wait().unwrap();
     assert!(status.success(), "{status:?}");
     assert!(started.elapsed() < Duration::from_secs(5));
-    assert_store_matches(&db, &fake, "en.wikipedia", &days(date(2024, 5, 1), date(2024, 5, 4)), 100);
+    assert_store_matches(
+        &db,
+        &fake,
+        "en.wikipedia",
+        &days(date(2024, 5, 1), date(2024, 5, 4)),
+        100,
+    );
 }

@@ -23,7 +23,12 @@ fn in_namespace(fake: &FakeWiki, mnt: &Path, script: &str) -> String {
         .env_remove("WIKITOP_LOG_FORMAT")
         .output()
         .expect("unshare runs (util-linux)");
-    assert!(out.status.success(), "namespace script failed: {}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "namespace script failed: {}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
@@ -39,7 +44,10 @@ fn a_disk_that_fills_mid_run_fails_clearly_keeps_whole_days_and_the_next_run_rec
     let dir = tempfile::tempdir().unwrap();
     let mnt = dir.path().join("mnt");
     std::fs::create_dir(&mnt).unwrap();
-    let (after_full, recovered) = (dir.path().join("after-full.duckdb"), dir.path().join("recovered.duckdb"));
+    let (after_full, recovered) = (
+        dir.path().join("after-full.duckdb"),
+        dir.path().join("recovered.duckdb"),
+    );
     let script = format!(
         r#"
         mount -t tmpfs -o size=32m tmpfs "$MNT"
@@ -63,15 +71,35 @@ fn a_disk_that_fills_mid_run_fails_clearly_keeps_whole_days_and_the_next_run_rec
     let out = in_namespace(&fake, &mnt, &script);
     assert_eq!(field(&out, "full_code="), "1", "{out}");
     let err = field(&out, "full_err=");
-    assert!(err.contains("error: the store failed while committing days"), "{err}");
-    assert!(err.contains("No space left on device") || err.contains("disk") || err.contains("space"), "{err}");
+    assert!(
+        err.contains("error: the store failed while committing days"),
+        "{err}"
+    );
+    assert!(
+        err.contains("No space left on device") || err.contains("disk") || err.contains("space"),
+        "{err}"
+    );
     assert!(!err.contains("panicked"), "{err}");
 
     // Whatever was stored when the disk filled is whole days, exactly as served.
     let all = days(date(2024, 5, 1), date(2024, 5, 31));
-    let stored: std::collections::BTreeSet<_> = read_store(&after_full, "en.wikipedia", all[0], all[30]).iter().map(|r| r.date).collect();
-    assert!(stored.len() >= 3 && stored.len() < 31, "{} days stored before the disk filled", stored.len());
-    assert_store_matches(&after_full, &fake, "en.wikipedia", &stored.into_iter().collect::<Vec<_>>(), 100);
+    let stored: std::collections::BTreeSet<_> =
+        read_store(&after_full, "en.wikipedia", all[0], all[30])
+            .iter()
+            .map(|r| r.date)
+            .collect();
+    assert!(
+        stored.len() >= 3 && stored.len() < 31,
+        "{} days stored before the disk filled",
+        stored.len()
+    );
+    assert_store_matches(
+        &after_full,
+        &fake,
+        "en.wikipedia",
+        &stored.into_iter().collect::<Vec<_>>(),
+        100,
+    );
 
     assert_eq!(field(&out, "recover_code="), "0", "{out}");
     assert_store_matches(&recovered, &fake, "en.wikipedia", &all, 100);
@@ -97,7 +125,10 @@ fn a_store_on_a_read_only_filesystem_is_refused_and_left_untouched() {
     let out = in_namespace(&fake, &mnt, script);
     assert_eq!(field(&out, "code="), "2", "{out}");
     let err = field(&out, "err=");
-    assert!(err.starts_with("error: cannot open the DuckDB store"), "{err}");
+    assert!(
+        err.starts_with("error: cannot open the DuckDB store"),
+        "{err}"
+    );
     assert!(err.contains("Read-only file system"), "{err}");
     assert_eq!(field(&out, "untouched="), "yes");
 }

@@ -59,7 +59,16 @@ pub fn days(since: Day, until: Day) -> Vec<Day> {
 }
 
 /// The store's rows as (date, article) → comparable tuple, without run bookkeeping.
-pub type Comparable = (u32, u64, String, Option<i64>, Option<i32>, String, Vec<String>, Vec<String>);
+pub type Comparable = (
+    u32,
+    u64,
+    String,
+    Option<i64>,
+    Option<i32>,
+    String,
+    Vec<String>,
+    Vec<String>,
+);
 
 pub fn comparable_stored(row: &StoredRow) -> Comparable {
     (
@@ -89,7 +98,11 @@ pub fn comparable_expected(row: &ExpectedRow) -> Comparable {
 
 pub fn read_store(db: &Path, project: &str, since: Day, until: Day) -> Vec<StoredRow> {
     let sink = DuckDbSink::open_read_only(db).expect("store opens");
-    assert_eq!(sink.duplicate_rows().unwrap(), 0, "duplicate rows in the store");
+    assert_eq!(
+        sink.duplicate_rows().unwrap(),
+        0,
+        "duplicate rows in the store"
+    );
     sink.read_rows(project, since, until).expect("rows read")
 }
 
@@ -101,8 +114,14 @@ pub fn assert_store_matches(db: &Path, fake: &FakeWiki, project: &str, days: &[D
     for row in &stored {
         assert_eq!(row.access, "all-access");
         assert!(!row.run_id.is_empty());
-        assert!(row.categories_fetched_at <= row.ingested_at, "categories read after the row was stored?");
-        let prev = by_day.entry(row.date).or_default().insert(row.article.clone(), comparable_stored(row));
+        assert!(
+            row.categories_fetched_at <= row.ingested_at,
+            "categories read after the row was stored?"
+        );
+        let prev = by_day
+            .entry(row.date)
+            .or_default()
+            .insert(row.article.clone(), comparable_stored(row));
         assert!(prev.is_none(), "{} {} stored twice", row.date, row.article);
     }
     let wanted: BTreeSet<Date> = days.iter().copied().collect();
@@ -119,7 +138,14 @@ pub fn assert_store_matches(db: &Path, fake: &FakeWiki, project: &str, days: &[D
         for (article, want) in &expected {
             assert_eq!(actual.get(article), Some(want), "{day} {article}");
         }
-        assert_eq!(actual.len(), expected.len(), "{day}: extra rows {:?}",
-            actual.keys().filter(|a| !expected.contains_key(*a)).collect::<Vec<_>>());
+        assert_eq!(
+            actual.len(),
+            expected.len(),
+            "{day}: extra rows {:?}",
+            actual
+                .keys()
+                .filter(|a| !expected.contains_key(*a))
+                .collect::<Vec<_>>()
+        );
     }
 }

@@ -16,7 +16,11 @@ async fn fixture() -> (FakeWiki, Vec<jiff::civil::Date>) {
 }
 
 /// Category rows a batch of article names costs: each distinct page once.
-fn category_rows(fake: &FakeWiki, titles: &[String], by_article: &HashMap<String, (String, usize)>) -> usize {
+fn category_rows(
+    fake: &FakeWiki,
+    titles: &[String],
+    by_article: &HashMap<String, (String, usize)>,
+) -> usize {
     let _ = fake;
     let pages: BTreeMap<&str, usize> = titles
         .iter()
@@ -35,7 +39,14 @@ async fn the_fixture_is_stored_exactly_with_the_fewest_requests_and_a_rerun_send
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_realistic_month_is_stored_exactly_with_the_fewest_requests_and_a_rerun_sends_none() {
     let fake = FakeWiki::start(Config::realistic(3)).await.unwrap();
-    stored_exactly_with_the_fewest_requests(fake, days(jiff::civil::date(2025, 6, 1), jiff::civil::date(2025, 6, 30))).await;
+    stored_exactly_with_the_fewest_requests(
+        fake,
+        days(
+            jiff::civil::date(2025, 6, 1),
+            jiff::civil::date(2025, 6, 30),
+        ),
+    )
+    .await;
 }
 
 async fn stored_exactly_with_the_fewest_requests(fake: FakeWiki, days: Vec<jiff::civil::Date>) {
@@ -53,17 +64,35 @@ async fn stored_exactly_with_the_fewest_requests(fake: FakeWiki, days: Vec<jiff:
     // most 50; as many rounds per batch as its category rows need at 500 a response.
     let stats = fake.stats();
     assert_eq!(stats.top_requests, days.len() as u64);
-    assert_eq!((stats.title_limit_violations, stats.bad_continues, stats.api_errors), (0, 0, 0));
+    assert_eq!(
+        (
+            stats.title_limit_violations,
+            stats.bad_continues,
+            stats.api_errors
+        ),
+        (0, 0, 0)
+    );
     let mut by_article: HashMap<String, (String, usize)> = HashMap::new();
     for day in &days {
-        for row in fake.expected_day("en.wikipedia", "all-access", *day, 100).unwrap() {
+        for row in fake
+            .expected_day("en.wikipedia", "all-access", *day, 100)
+            .unwrap()
+        {
             let n = row.categories.len() + row.hidden_categories.len();
             by_article.insert(row.article.clone(), (row.title.clone(), n));
         }
     }
     let mut batches: BTreeMap<Vec<String>, u64> = BTreeMap::new();
-    for r in fake.requests().iter().filter(|r| r.endpoint == Endpoint::Categories) {
-        assert!(r.titles.len() <= 50, "{} titles in one request", r.titles.len());
+    for r in fake
+        .requests()
+        .iter()
+        .filter(|r| r.endpoint == Endpoint::Categories)
+    {
+        assert!(
+            r.titles.len() <= 50,
+            "{} titles in one request",
+            r.titles.len()
+        );
         *batches.entry(r.titles.clone()).or_default() += 1;
     }
     let mut seen = BTreeSet::new();
@@ -77,7 +106,12 @@ async fn stored_exactly_with_the_fewest_requests(fake: FakeWiki, days: Vec<jiff:
     assert_eq!(batches.len(), unique.len().div_ceil(50), "batches are full");
     for (titles, rounds) in &batches {
         let rows = category_rows(&fake, titles, &by_article);
-        assert_eq!(*rounds, rows.div_ceil(500).max(1) as u64, "rounds for a batch of {} pages with {rows} category rows", titles.len());
+        assert_eq!(
+            *rounds,
+            rows.div_ceil(500).max(1) as u64,
+            "rounds for a batch of {} pages with {rows} category rows",
+            titles.len()
+        );
     }
     assert_eq!(report.http_requests, stats.requests);
 
@@ -85,7 +119,10 @@ async fn stored_exactly_with_the_fewest_requests(fake: FakeWiki, days: Vec<jiff:
     let before = read_store(&db, "en.wikipedia", since, until);
     fake.reset_log();
     let again = sync(&settings).await.unwrap();
-    assert_eq!((again.days_written, again.days_skipped, again.http_requests), (0, days.len() as u64, 0));
+    assert_eq!(
+        (again.days_written, again.days_skipped, again.http_requests),
+        (0, days.len() as u64, 0)
+    );
     assert_eq!(fake.stats().requests, 0);
     assert_eq!(read_store(&db, "en.wikipedia", since, until), before);
 }
@@ -105,18 +142,37 @@ async fn force_replaces_a_day_exactly() {
     assert_store_matches(&db, &fake, "en.wikipedia", &days[0..3], 100);
     let after = read_store(&db, "en.wikipedia", days[0], days[2]);
     let run_of = |rows: &[wikitop::sinks::duckdb::StoredRow], d| {
-        rows.iter().filter(|r| r.date == d).map(|r| r.run_id.clone()).collect::<BTreeSet<_>>()
+        rows.iter()
+            .filter(|r| r.date == d)
+            .map(|r| r.run_id.clone())
+            .collect::<BTreeSet<_>>()
     };
-    assert_eq!(run_of(&after, days[0]), run_of(&before, days[0]), "other days untouched");
-    assert_eq!(run_of(&after, days[1]), BTreeSet::from([report.run_id.clone()]), "the day was replaced");
+    assert_eq!(
+        run_of(&after, days[0]),
+        run_of(&before, days[0]),
+        "other days untouched"
+    );
+    assert_eq!(
+        run_of(&after, days[1]),
+        BTreeSet::from([report.run_id.clone()]),
+        "the day was replaced"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unpublished_day_ends_the_range_without_failing() {
-    let fake = FakeWiki::start(Config::realistic(7).published_until(jiff::civil::date(2024, 3, 10))).await.unwrap();
+    let fake =
+        FakeWiki::start(Config::realistic(7).published_until(jiff::civil::date(2024, 3, 10)))
+            .await
+            .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("w.duckdb");
-    let mut s = settings(&fake, &db, jiff::civil::date(2024, 3, 8), jiff::civil::date(2024, 3, 10));
+    let mut s = settings(
+        &fake,
+        &db,
+        jiff::civil::date(2024, 3, 8),
+        jiff::civil::date(2024, 3, 10),
+    );
     s.until = None; // up to the latest published day
     s.today = jiff::civil::date(2024, 3, 12); // so the API is asked for 03-11 too
     let report = sync(&s).await.unwrap();
@@ -124,7 +180,16 @@ async fn an_unpublished_day_ends_the_range_without_failing() {
     assert!(report.days_failed.is_empty());
     assert_eq!(report.not_published.len(), 1);
     assert_eq!(report.not_published[0].1, jiff::civil::date(2024, 3, 11));
-    assert_store_matches(&db, &fake, "en.wikipedia", &days(jiff::civil::date(2024, 3, 8), jiff::civil::date(2024, 3, 10)), 100);
+    assert_store_matches(
+        &db,
+        &fake,
+        "en.wikipedia",
+        &days(
+            jiff::civil::date(2024, 3, 8),
+            jiff::civil::date(2024, 3, 10),
+        ),
+        100,
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -137,13 +202,19 @@ async fn a_project_the_api_does_not_know_is_refused() {
     // Long published: a 404 can only mean the project does not exist.
     s.today = days[0].checked_add(jiff::Span::new().days(400)).unwrap();
     let err = sync(&s).await.unwrap_err();
-    assert!(matches!(err, Error::ProjectNotFound(ref p) if p == "xx.wikipedia"), "{err}");
+    assert!(
+        matches!(err, Error::ProjectNotFound(ref p) if p == "xx.wikipedia"),
+        "{err}"
+    );
     // A recent day: a 404 is ambiguous, so one more request for a long-published day decides.
     s.today = today_for(&fake);
     s.since = s.today.yesterday().unwrap();
     s.until = None;
     let err = sync(&s).await.unwrap_err();
-    assert!(matches!(err, Error::ProjectNotFound(ref p) if p == "xx.wikipedia"), "{err}");
+    assert!(
+        matches!(err, Error::ProjectNotFound(ref p) if p == "xx.wikipedia"),
+        "{err}"
+    );
     assert!(err.is_usage());
 }
 
@@ -152,8 +223,21 @@ async fn throttling_errors_and_broken_bodies_are_retried_to_exact_data() {
     let (fake, days) = fixture().await;
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("w.duckdb");
-    fake.add_fault(FaultRule::next(Fault::TooManyRequests { retry_after_secs: 1 }, 2));
-    fake.add_fault(FaultRule::next(Fault::TooManyRequestsHttpDate { retry_after_secs: 2 }, 1).on(Endpoint::Categories));
+    fake.add_fault(FaultRule::next(
+        Fault::TooManyRequests {
+            retry_after_secs: 1,
+        },
+        2,
+    ));
+    fake.add_fault(
+        FaultRule::next(
+            Fault::TooManyRequestsHttpDate {
+                retry_after_secs: 2,
+            },
+            1,
+        )
+        .on(Endpoint::Categories),
+    );
     fake.add_fault(FaultRule::next(Fault::Maxlag { lag_secs: 1 }, 2));
     fake.add_fault(FaultRule::next(Fault::TruncatedBody, 2));
     fake.add_fault(FaultRule::next(Fault::HtmlErrorPage, 2));
@@ -163,18 +247,28 @@ async fn throttling_errors_and_broken_bodies_are_retried_to_exact_data() {
     fake.add_fault(FaultRule::next(Fault::Hang(Duration::from_secs(4)), 1));
     fake.add_fault(FaultRule::rate(Fault::Status(503), 0.2));
     let started = std::time::Instant::now();
-    let report = sync(&settings(&fake, &db, days[0], *days.last().unwrap())).await.unwrap();
+    let report = sync(&settings(&fake, &db, days[0], *days.last().unwrap()))
+        .await
+        .unwrap();
     assert!(report.days_failed.is_empty(), "{:?}", report.days_failed);
     assert_store_matches(&db, &fake, "en.wikipedia", &days, 100);
     let stats = fake.stats();
     assert!(stats.faults_injected >= 14, "{stats:?}");
-    assert_eq!(report.http_retries, stats.faults_injected, "every fault retried once");
+    assert_eq!(
+        report.http_retries, stats.faults_injected,
+        "every fault retried once"
+    );
     assert!(report.throttled >= 3);
     // The 429s asked for 1 + 1 + 2 s and maxlag for 1 + 1 s; waits overlap at most pairwise.
-    assert!(started.elapsed() >= Duration::from_secs(3), "Retry-After was not honoured");
+    assert!(
+        started.elapsed() >= Duration::from_secs(3),
+        "Retry-After was not honoured"
+    );
     let sink = wikitop::sinks::duckdb::DuckDbSink::open_read_only(&db).unwrap();
     let mut sink = sink;
-    let runs = wikitop::sinks::Sink::recent_runs(&mut sink, 1).await.unwrap();
+    let runs = wikitop::sinks::Sink::recent_runs(&mut sink, 1)
+        .await
+        .unwrap();
     assert_eq!(runs[0].http_retries, report.http_retries);
     assert_eq!(runs[0].status.as_str(), "ok");
 }
@@ -194,10 +288,20 @@ async fn requests_are_polite() {
     assert!(stats.max_in_flight_top <= 2, "{stats:?}");
     let ua_prefix = format!("wikitop/{} ({CONTACT}) reqwest/", env!("CARGO_PKG_VERSION"));
     for r in fake.requests() {
-        assert!(r.user_agent.as_deref().is_some_and(|ua| ua.starts_with(&ua_prefix)), "{:?}", r.user_agent);
+        assert!(
+            r.user_agent
+                .as_deref()
+                .is_some_and(|ua| ua.starts_with(&ua_prefix)),
+            "{:?}",
+            r.user_agent
+        );
         assert!(r.authorization, "Bearer token not sent");
         if r.endpoint == Endpoint::Categories {
-            assert!(r.path_and_query.contains("maxlag=5"), "{}", r.path_and_query);
+            assert!(
+                r.path_and_query.contains("maxlag=5"),
+                "{}",
+                r.path_and_query
+            );
         }
     }
 }
@@ -212,10 +316,15 @@ async fn a_day_that_keeps_failing_is_reported_and_filled_by_the_next_run() {
     s.http.max_tries = 3;
     let fault = fake.add_fault(FaultRule::persistent_500("en.wikipedia", bad));
     let report = sync(&s).await.unwrap();
-    assert_eq!(report.days_failed.iter().map(|f| f.day).collect::<Vec<_>>(), [bad]);
+    assert_eq!(
+        report.days_failed.iter().map(|f| f.day).collect::<Vec<_>>(),
+        [bad]
+    );
     assert_eq!(report.days_written, days.len() as u64 - 1);
     assert_eq!(report.status().as_str(), "partial");
-    let status = wikitop::status(&s.store, days[0], *days.last().unwrap(), 5).await.unwrap();
+    let status = wikitop::status(&s.store, days[0], *days.last().unwrap(), 5)
+        .await
+        .unwrap();
     assert_eq!(status.projects[0].missing, [(bad, bad)]);
     assert_eq!(status.runs[0].status.as_str(), "partial");
 
@@ -223,7 +332,11 @@ async fn a_day_that_keeps_failing_is_reported_and_filled_by_the_next_run() {
     fake.reset_log();
     let report = sync(&s).await.unwrap();
     assert_eq!(report.days_written, 1);
-    assert_eq!(fake.stats().top_requests, 1, "only the missing day is fetched");
+    assert_eq!(
+        fake.stats().top_requests,
+        1,
+        "only the missing day is fetched"
+    );
     assert_store_matches(&db, &fake, "en.wikipedia", &days, 100);
 }
 
@@ -232,7 +345,10 @@ async fn a_failed_categories_batch_fails_only_the_days_waiting_on_it() {
     let fake = FakeWiki::start(Config::realistic(5)).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("w.duckdb");
-    let range = days(jiff::civil::date(2024, 2, 1), jiff::civil::date(2024, 2, 10));
+    let range = days(
+        jiff::civil::date(2024, 2, 1),
+        jiff::civil::date(2024, 2, 10),
+    );
     let mut s = settings(&fake, &db, range[0], range[9]);
     s.http.max_tries = 2;
     // The first batch fails for good; titles it held come back on later days and
@@ -242,7 +358,11 @@ async fn a_failed_categories_batch_fails_only_the_days_waiting_on_it() {
     let failed: Vec<_> = report.days_failed.iter().map(|f| f.day).collect();
     assert!(!failed.is_empty() && failed.len() < 4, "{failed:?}");
     assert_eq!(report.days_written as usize, range.len() - failed.len());
-    let written: Vec<_> = range.iter().copied().filter(|d| !failed.contains(d)).collect();
+    let written: Vec<_> = range
+        .iter()
+        .copied()
+        .filter(|d| !failed.contains(d))
+        .collect();
     assert_store_matches(&db, &fake, "en.wikipedia", &written, 100);
     let again = sync(&s).await.unwrap();
     assert_eq!(again.days_written as usize, failed.len());
@@ -253,7 +373,10 @@ async fn a_failed_categories_batch_fails_only_the_days_waiting_on_it() {
 async fn shards_cover_every_day_exactly_once() {
     let fake = FakeWiki::start(Config::realistic(6)).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let range = days(jiff::civil::date(2024, 2, 1), jiff::civil::date(2024, 2, 14));
+    let range = days(
+        jiff::civil::date(2024, 2, 1),
+        jiff::civil::date(2024, 2, 14),
+    );
     let mut stored = Vec::new();
     for i in 0..3 {
         let db = dir.path().join(format!("shard-{i}.duckdb"));
