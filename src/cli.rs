@@ -35,6 +35,9 @@ pub struct Cli {
         default_value = "text"
     )]
     log_format: LogFormat,
+    /// A file of `WIKITOP_NAME=value` lines, read before the environment.
+    #[arg(long, global = true, env = "WIKITOP_CONFIG", value_name = "FILE")]
+    config: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -211,6 +214,48 @@ impl SyncArgs {
     }
 }
 
+/// Reads `--config FILE` (or `WIKITOP_CONFIG`): lines of `WIKITOP_NAME=value`, `#`
+/// comments. Each becomes the environment variable of that name unless it is set
+/// already, so flags beat the environment, which beats the file.
+fn load_config_file() -> Result<(), String> {
+    let args: Vec<String> = std::env::args().collect();
+    let from_args = args.iter().enumerate().find_map(|(i, a)| {
+        a.strip_prefix("--config=")
+            .map(str::to_owned)
+            .or_else(|| (a == "--config").then(|| args.get(i + 1).cloned().unwrap_or_default()))
+    });
+    let Some(path) = from_args.or_else(|| std::env::var("WIKITOP_CONFIG").ok()) else {
+        return Ok(());
+    };
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| format!("cannot read the config file `{path}`: {e}"))?;
+    let mut settings = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let (key, value) = line
+            .split_once('=')
+            .filter(|(k, _)| k.trim().starts_with("WIKITOP_") && k.trim() != "WIKITOP_CONFIG")
+            .ok_or_else(|| {
+                format!(
+                    "config file `{path}` line {}: expected `WIKITOP_NAME=value`",
+                    n + 1
+                )
+            })?;
+        let value = value.trim().trim_matches('"');
+        settings.push((key.trim().to_owned(), value.to_owned()));
+    }
+    for (key, value) in settings {
+        if std::env::var_os(&key).is_none() {
+            // SAFETY: called first thing in main, before any other thread exists.
+            unsafe { std::env::set_var(key, value) };
+        }
+    }
+    Ok(())
+}
+
 /// Cloud Run Jobs number their tasks; each task then syncs its own share of the days.
 fn cloud_run_shard() -> Option<String> {
     let index = std::env::var("CLOUD_RUN_TASK_INDEX").ok()?;
@@ -219,6 +264,9 @@ fn cloud_run_shard() -> Option<String> {
 }
 
 pub fn main() -> ExitCode {
+    if let Err(e) = load_config_file() {
+        return fail(&format!("error: {e}"), 2);
+    }
     let cli = Cli::parse();
     let interactive =
         std::io::stderr().is_terminal() && cli.log_format == LogFormat::Text && !cli.quiet;

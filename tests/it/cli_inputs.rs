@@ -146,3 +146,75 @@ fn status_of_a_missing_store_says_so() {
     assert!(stderr.contains("run `wikitop sync` first"), "{stderr}");
     assert!(!dir.path().join("none.duckdb").exists());
 }
+
+#[test]
+fn an_unreadable_or_malformed_config_file_is_one_sentence_and_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.env");
+    std::fs::write(&bad, "WIKITOP_TOP=5\nthis is not a setting\n").unwrap();
+    let cases = [
+        (
+            dir.path().join("missing.env"),
+            "error: cannot read the config file",
+        ),
+        (dir.path().to_owned(), "error: cannot read the config file"),
+        (bad, "line 2: expected `WIKITOP_NAME=value`"),
+    ];
+    for (config, want) in cases {
+        let out = Command::new(wikitop())
+            .args(["sync", "--config"])
+            .arg(&config)
+            .arg("--db")
+            .arg(dir.path().join("w.duckdb"))
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains(want), "{stderr}");
+        assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+        assert!(!dir.path().join("w.duckdb").exists());
+    }
+}
+
+#[test]
+fn a_config_file_sets_options_and_flags_win() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("wikitop.env");
+    std::fs::write(
+        &config,
+        "# settings\nWIKITOP_DB=/nonexistent-dir/from-config.duckdb\n",
+    )
+    .unwrap();
+    let out = Command::new(wikitop())
+        .args(["sync", "--date", "2024-01-01", "--config"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("/nonexistent-dir/from-config.duckdb"),
+        "the file's WIKITOP_DB was used: {stderr}"
+    );
+    let other = dir.path().join("flag.duckdb");
+    let out = Command::new(wikitop())
+        .args([
+            "sync",
+            "--date",
+            "2024-01-01",
+            "--pageviews-api",
+            "http://127.0.0.1:9/x",
+            "--max-tries",
+            "1",
+            "--config",
+        ])
+        .arg(&config)
+        .arg("--db")
+        .arg(&other)
+        .output()
+        .unwrap();
+    assert!(
+        other.exists(),
+        "--db beats the file: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

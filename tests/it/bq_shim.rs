@@ -1,0 +1,303 @@
+//! A thin HTTP proxy in front of the BigQuery emulator that behaves like BigQuery where
+//! the emulator does not, and injects the failures the contract suite needs.
+//!
+//! - A `jobs.insert` whose job id was already forwarded is answered with BigQuery's real
+//!   409 body instead of being passed on: bqemulator would simply run the job again with
+//!   200, and a test of "a retried chunk runs once" would pass for the wrong reason.
+//! - `drop_next_merge_response`: the next MERGE submission reaches the emulator (the job
+//!   runs), but the client's connection is cut before it reads the answer, as when a
+//!   response is lost on the way; the client must retry with the same job id.
+//! - `fail_next_merge`: the next MERGE's `@rows` gets an impossible date in its middle
+//!   row, so the job fails at run time, part-way through the chunk.
+//!
+//! Everything else is forwarded unchanged.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+/// Bodies of a MERGE of a month of days are a few MB.
+const MAX_BODY: usize = 64 * 1024 * 1024;
+
+#[derive(Default)]
+struct Faults {
+    drop_next_merge_response: bool,
+    fail_next_merge: bool,
+}
+
+#[derive(Default)]
+struct Log {
+    /// `jobs.insert` requests passed on to the emulator, per job id.
+    forwarded: HashMap<String, usize>,
+    /// `jobs.insert` requests answered 409 by the shim, per job id.
+    conflicts: HashMap<String, usize>,
+    /// Job ids of the MERGE statements passed on, in order.
+    merges: Vec<String>,
+}
+
+#[derive(Default)]
+struct Shared {
+    faults: Faults,
+    log: Log,
+}
+
+#[derive(Clone)]
+struct Proxy {
+    upstream: String,
+    client: reqwest::Client,
+    shared: Arc<Mutex<Shared>>,
+}
+
+impl Proxy {
+    fn lock(&self) -> MutexGuard<'_, Shared> {
+        // A panicking test thread must not hide the log from the others.
+        self.shared.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// The running shim; stopped when dropped.
+pub struct BqShim {
+    pub endpoint: String,
+    proxy: Proxy,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for BqShim {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl BqShim {
+    /// Starts the shim on 127.0.0.1 (a free port) in front of `upstream`.
+    pub async fn start(upstream: &str) -> BqShim {
+        let proxy = Proxy {
+            upstream: upstream.trim_end_matches('/').to_owned(),
+            client: reqwest::Client::new(),
+            shared: Arc::default(),
+        };
+        let app = Router::new().fallback(forward).with_state(proxy.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind the shim on 127.0.0.1");
+        let endpoint = format!("http://{}", listener.local_addr().expect("shim address"));
+        let task = tokio::spawn(async move {
+            axum::serve(listener, app).await.expect("serve the shim");
+        });
+        BqShim {
+            endpoint,
+            proxy,
+            task,
+        }
+    }
+
+    pub fn drop_next_merge_response(&self) {
+        self.proxy.lock().faults.drop_next_merge_response = true;
+    }
+
+    pub fn fail_next_merge(&self) {
+        self.proxy.lock().faults.fail_next_merge = true;
+    }
+
+    /// Job ids of the MERGE statements the emulator received, in order.
+    pub fn merges(&self) -> Vec<String> {
+        self.proxy.lock().log.merges.clone()
+    }
+
+    /// How many times `jobs.insert` for `job_id` reached the emulator.
+    pub fn forwarded(&self, job_id: &str) -> usize {
+        self.proxy
+            .lock()
+            .log
+            .forwarded
+            .get(job_id)
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// How many times the shim answered 409 for `job_id`.
+    pub fn conflicts(&self, job_id: &str) -> usize {
+        self.proxy
+            .lock()
+            .log
+            .conflicts
+            .get(job_id)
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// Every job id forwarded more than once: always empty with a correct client.
+    pub fn forwarded_twice(&self) -> Vec<String> {
+        let log = &self.proxy.lock().log;
+        log.forwarded
+            .iter()
+            .filter(|(_, n)| **n > 1)
+            .map(|(id, _)| id.clone())
+            .collect()
+    }
+}
+
+/// BigQuery's answer to a `jobs.insert` with a job id that exists.
+fn already_exists(project: &str, location: &str, job_id: &str) -> Response {
+    let message = format!("Already Exists: Job {project}:{location}.{job_id}");
+    let body = json!({"error": {
+        "code": 409,
+        "message": message,
+        "errors": [{"message": message, "domain": "global", "reason": "duplicate"}],
+        "status": "ALREADY_EXISTS",
+    }});
+    (
+        StatusCode::CONFLICT,
+        [("content-type", "application/json; charset=UTF-8")],
+        body.to_string(),
+    )
+        .into_response()
+}
+
+/// `POST /bigquery/v2/projects/{project}/jobs` → the project.
+fn jobs_insert_project(method: &Method, path: &str) -> Option<String> {
+    if method != Method::POST {
+        return None;
+    }
+    let rest = path.strip_prefix("/bigquery/v2/projects/")?;
+    let (project, tail) = rest.split_once('/')?;
+    (tail == "jobs").then(|| project.to_owned())
+}
+
+/// Replaces the date of the middle row of `@rows` with one that does not exist.
+fn corrupt_rows(job: &mut Value) -> bool {
+    let Some(params) = job
+        .pointer_mut("/configuration/query/queryParameters")
+        .and_then(Value::as_array_mut)
+    else {
+        return false;
+    };
+    for param in params {
+        if param["name"] != "rows" {
+            continue;
+        }
+        let Some(text) = param
+            .pointer("/parameterValue/value")
+            .and_then(Value::as_str)
+        else {
+            return false;
+        };
+        let Ok(Value::Array(mut rows)) = serde_json::from_str::<Value>(text) else {
+            return false;
+        };
+        if rows.is_empty() {
+            return false;
+        }
+        let middle = rows.len() / 2;
+        rows[middle]["date"] = json!("2023-02-30");
+        param["parameterValue"]["value"] = json!(Value::Array(rows).to_string());
+        return true;
+    }
+    false
+}
+
+async fn forward(State(proxy): State<Proxy>, request: Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let Ok(mut body) = axum::body::to_bytes(body, MAX_BODY).await else {
+        return (StatusCode::PAYLOAD_TOO_LARGE, "shim: body too large").into_response();
+    };
+    let path_and_query = parts
+        .uri
+        .path_and_query()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_default();
+    let mut drop_response = false;
+    let mut inserted = None;
+    if let Some(project) = jobs_insert_project(&parts.method, parts.uri.path())
+        && let Ok(mut job) = serde_json::from_slice::<Value>(&body)
+    {
+        let job_id = job
+            .pointer("/jobReference/jobId")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        let location = job
+            .pointer("/jobReference/location")
+            .and_then(Value::as_str)
+            .unwrap_or("US")
+            .to_owned();
+        let is_merge = job
+            .pointer("/configuration/query/query")
+            .and_then(Value::as_str)
+            .is_some_and(|q| q.trim_start().starts_with("MERGE"));
+        let mut shared = proxy.lock();
+        if !job_id.is_empty() && shared.log.forwarded.contains_key(&job_id) {
+            *shared.log.conflicts.entry(job_id.clone()).or_default() += 1;
+            return already_exists(&project, &location, &job_id);
+        }
+        if is_merge && shared.faults.fail_next_merge && corrupt_rows(&mut job) {
+            shared.faults.fail_next_merge = false;
+            body = Bytes::from(job.to_string());
+        }
+        if is_merge && shared.faults.drop_next_merge_response {
+            shared.faults.drop_next_merge_response = false;
+            drop_response = true;
+        }
+        if is_merge {
+            shared.log.merges.push(job_id.clone());
+        }
+        inserted = Some(job_id);
+    }
+
+    let mut headers = HeaderMap::new();
+    for (name, value) in &parts.headers {
+        if !matches!(name.as_str(), "host" | "content-length" | "connection") {
+            headers.append(name.clone(), value.clone());
+        }
+    }
+    let upstream = proxy
+        .client
+        .request(
+            parts.method.clone(),
+            format!("{}{path_and_query}", proxy.upstream),
+        )
+        .headers(headers)
+        .body(body)
+        .send()
+        .await;
+    let upstream = match upstream {
+        Ok(r) => r,
+        Err(e) => {
+            return (
+                StatusCode::BAD_GATEWAY,
+                format!("shim: upstream failed: {e}"),
+            )
+                .into_response();
+        }
+    };
+    if let Some(job_id) = inserted
+        && !job_id.is_empty()
+    {
+        *proxy.lock().log.forwarded.entry(job_id).or_default() += 1;
+    }
+    let status = upstream.status();
+    let mut response_headers = HeaderMap::new();
+    for (name, value) in upstream.headers() {
+        if !matches!(
+            name.as_str(),
+            "content-length" | "transfer-encoding" | "connection"
+        ) {
+            response_headers.append(name.clone(), value.clone());
+        }
+    }
+    let bytes = upstream.bytes().await.unwrap_or_default();
+    if drop_response {
+        // The job exists now; cut the connection in the middle of the answer.
+        let failing = futures_util::stream::once(async {
+            Err::<Bytes, std::io::Error>(std::io::Error::other("shim: response dropped"))
+        });
+        return (status, response_headers, Body::from_stream(failing)).into_response();
+    }
+    (status, response_headers, bytes).into_response()
+}

@@ -1,0 +1,900 @@
+//! The sink contract, one suite run against both implementations: DuckDB on a temporary
+//! file, and BigQuery on the emulator at `WIKITOP_TEST_BQ_ENDPOINT` (started by the
+//! README's test command, `scripts/bqemu.sh`), each BigQuery test in a dataset of its own
+//! so the tests run in parallel.
+//!
+//! What is written is built here from simple deterministic data with hostile titles
+//! (quotes and SQL, right-to-left scripts, emoji, 255-byte titles, `%00`, ties), and what
+//! is read back is compared value by value: from DuckDB through the sink's `read_rows`,
+//! from BigQuery by an independent query over the REST API, not through the sink.
+//!
+//! The BigQuery-only cases go through `bq_shim`: a job that fails mid-chunk, and a
+//! chunk whose submission is retried after its answer was lost.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use jiff::Timestamp;
+use jiff::civil::{Date, date};
+use serde_json::{Value, json};
+use wikitop::error::Error;
+use wikitop::model::{
+    Access, DayBatch, PageInfo, PageStatus, Project, RunRecord, RunStatus, TopRow,
+};
+use wikitop::sinks::bigquery::{BigQueryConfig, BigQuerySink};
+use wikitop::sinks::duckdb::DuckDbSink;
+use wikitop::sinks::{Sink, StoredDays};
+
+use crate::bq_shim::BqShim;
+
+// ---------------------------------------------------------------- test data
+
+/// Titles that break naive SQL, JSON or encodings, mixed with ordinary ones.
+const HOSTILE: &[&str] = &[
+    "Robert'); DROP TABLE top_pages;--",
+    "עברית_(שפה)",
+    "اللغة_العربية",
+    "😀",
+    "👩‍👩‍👧‍👦_Family",
+    "%00",
+    "100%_Wolf",
+    "AC/DC",
+    "Pokémon",
+    "Tom_&_Jerry",
+    "C++",
+    "Ocean's_Eleven",
+    "Question?",
+    "\"Quoted\"",
+    "Back\\slash",
+    "$.date",
+    "@rows",
+    "Special:Search",
+    "-",
+    "Main_Page",
+];
+
+/// A 255-byte title, MediaWiki's maximum (multi-byte characters included).
+fn long_title(n: usize) -> String {
+    let mut t = format!("Long_{n}_");
+    while t.len() + 'Ω'.len_utf8() <= 255 {
+        t.push('Ω');
+    }
+    while t.len() < 255 {
+        t.push('x');
+    }
+    t
+}
+
+fn ts(micros: i64) -> Timestamp {
+    Timestamp::from_microsecond(micros).expect("a valid timestamp")
+}
+
+/// The page behind an article, with every status and shape of category list.
+fn page(article: &str, i: usize, fetched_at: Timestamp) -> PageInfo {
+    let status = match i % 7 {
+        0 => PageStatus::Redirect,
+        1 => PageStatus::Missing,
+        2 if article.starts_with("Special:") => PageStatus::Special,
+        2 if article == "-" => PageStatus::Invalid,
+        _ => PageStatus::Ok,
+    };
+    let (page_id, namespace) = match status {
+        PageStatus::Ok | PageStatus::Redirect => (Some(1_000_000 + i as i64), Some(0)),
+        PageStatus::Missing => (None, Some(0)),
+        PageStatus::Special => (None, Some(-1)),
+        PageStatus::Invalid => (None, None),
+    };
+    let title = match status {
+        PageStatus::Redirect => format!("{} (target)", article.replace('_', " ")),
+        _ => article.replace('_', " "),
+    };
+    let mut categories: Vec<String> = match i % 4 {
+        0 => vec![],
+        1 => vec![format!("Category {i}")],
+        2 => vec![
+            "Living people".into(),
+            "Ünïcödé's \"best\"".into(),
+            "עברית".into(),
+        ],
+        _ => (0..12)
+            .map(|k| format!("Topic {k} of {}", i % 10))
+            .collect(),
+    };
+    categories.sort();
+    let hidden = if i.is_multiple_of(3) {
+        vec!["All stub articles".into(), "CS1 maint: url-status".into()]
+    } else {
+        vec![]
+    };
+    PageInfo {
+        title,
+        page_id,
+        namespace,
+        status,
+        categories,
+        hidden_categories: hidden,
+        fetched_at,
+    }
+}
+
+/// One day of a top list: ranked like SQL `rank()` (ties share a rank, the next is
+/// skipped), with `variant` changing views, order and membership.
+fn day_batch(project: &str, access: Access, day: Date, variant: u64, run_id: &str) -> DayBatch {
+    let offset = (day - date(2023, 1, 1)).get_days() as usize;
+    let count = 95 + offset % 10;
+    let fetched_at = ts(1_680_000_000_000_000 + offset as i64 * 86_400_000_000 + 123_457);
+    let mut rows = Vec::with_capacity(count);
+    let mut rank = 0;
+    let mut previous_views = u64::MAX;
+    for i in 0..count {
+        let n = (i + offset * 3 + variant as usize * 7) % 400;
+        let article = if n < HOSTILE.len() {
+            HOSTILE[n].to_owned()
+        } else if n.is_multiple_of(17) {
+            long_title(n)
+        } else {
+            format!("Article_{n}")
+        };
+        // Pairs of equal views make ties.
+        let views = 5_000_000 - (i as u64 / 2) * 1_000 + variant * 11;
+        if views != previous_views {
+            rank = i as u32 + 1;
+            previous_views = views;
+        }
+        rows.push(TopRow {
+            rank,
+            article: article.clone(),
+            views,
+            page: Arc::new(page(&article, n, fetched_at)),
+        });
+    }
+    DayBatch {
+        date: day,
+        project: project.parse().expect("a valid project"),
+        access,
+        rows,
+        run_id: run_id.to_owned(),
+        ingested_at: ts(1_690_000_000_000_000 + offset as i64 * 1_000_001 + variant as i64),
+    }
+}
+
+fn month(project: &str, access: Access, variant: u64, run_id: &str) -> Vec<DayBatch> {
+    let first = date(2023, 4, 1);
+    (0..30)
+        .map(|d| {
+            day_batch(
+                project,
+                access,
+                first + jiff::Span::new().days(d),
+                variant,
+                run_id,
+            )
+        })
+        .collect()
+}
+
+// ---------------------------------------------------------------- stored rows
+
+/// One stored row, every column.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct Row {
+    date: String,
+    project: String,
+    access: String,
+    article: String,
+    rank: i64,
+    views: i64,
+    title: String,
+    page_id: Option<i64>,
+    namespace: Option<i64>,
+    page_status: String,
+    categories: Vec<String>,
+    hidden_categories: Vec<String>,
+    categories_fetched_at: i64,
+    ingested_at: i64,
+    run_id: String,
+}
+
+/// What the store must hold after writing `batches` (later batches of a day win).
+fn expected(batches: &[&[DayBatch]]) -> Vec<Row> {
+    let mut by_day = std::collections::BTreeMap::new();
+    for batch in batches.iter().flat_map(|b| b.iter()) {
+        by_day.insert((batch.date, batch.project.clone(), batch.access), batch);
+    }
+    let mut rows: Vec<Row> = by_day
+        .values()
+        .flat_map(|b| {
+            b.rows.iter().map(|r| Row {
+                date: b.date.to_string(),
+                project: b.project.to_string(),
+                access: b.access.to_string(),
+                article: r.article.clone(),
+                rank: i64::from(r.rank),
+                views: r.views as i64,
+                title: r.page.title.clone(),
+                page_id: r.page.page_id,
+                namespace: r.page.namespace.map(i64::from),
+                page_status: r.page.status.as_str().to_owned(),
+                categories: r.page.categories.clone(),
+                hidden_categories: r.page.hidden_categories.clone(),
+                categories_fetched_at: r.page.fetched_at.as_microsecond(),
+                ingested_at: b.ingested_at.as_microsecond(),
+                run_id: b.run_id.clone(),
+            })
+        })
+        .collect();
+    rows.sort();
+    rows
+}
+
+fn assert_rows(found: &[Row], wanted: &[Row]) {
+    assert_eq!(found.len(), wanted.len(), "row count");
+    for (f, w) in found.iter().zip(wanted) {
+        assert_eq!(f, w);
+    }
+}
+
+fn run(run_id: &str, started: i64, status: RunStatus, finished: Option<i64>) -> RunRecord {
+    RunRecord {
+        run_id: run_id.to_owned(),
+        started_at: ts(started),
+        finished_at: finished.map(ts),
+        status,
+        arguments: "sync --since 2023-04-01 --project en.wikipedia 'quoted' \"x\"".to_owned(),
+        days_written: 30,
+        rows_written: 2_999,
+        http_requests: 61,
+        http_retries: 2,
+        error: (status == RunStatus::Partial)
+            .then(|| "2023-04-02: gave up after 6 tries".to_owned()),
+    }
+}
+
+// ---------------------------------------------------------------- the two stores
+
+/// A store under test: how to open its sink and read back what it holds.
+trait Store {
+    type Sink: Sink;
+    async fn open(&self) -> wikitop::error::Result<Self::Sink>;
+    /// Every row of `top_pages`, sorted.
+    async fn rows(&self, sink: &mut Self::Sink) -> Vec<Row>;
+    /// Creates `top_pages` with a wrong schema before the first `open`.
+    async fn create_wrong_top_pages(&self);
+}
+
+const PROJECTS: [&str; 2] = ["en.wikipedia", "de.wikipedia"];
+
+struct Duck {
+    _dir: tempfile::TempDir,
+    path: PathBuf,
+}
+
+impl Duck {
+    fn new() -> Duck {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let path = dir.path().join("x.duckdb");
+        Duck { _dir: dir, path }
+    }
+}
+
+impl Store for Duck {
+    type Sink = DuckDbSink;
+
+    async fn open(&self) -> wikitop::error::Result<DuckDbSink> {
+        DuckDbSink::open(&self.path)
+    }
+
+    async fn rows(&self, sink: &mut DuckDbSink) -> Vec<Row> {
+        let mut rows = Vec::new();
+        for project in PROJECTS {
+            let stored = sink
+                .read_rows(project, date(2015, 7, 1), date(2030, 1, 1))
+                .expect("read rows back");
+            rows.extend(stored.into_iter().map(|r| Row {
+                date: r.date.to_string(),
+                project: r.project,
+                access: r.access,
+                article: r.article,
+                rank: i64::from(r.rank),
+                views: r.views as i64,
+                title: r.title,
+                page_id: r.page_id,
+                namespace: r.namespace.map(i64::from),
+                page_status: r.page_status.as_str().to_owned(),
+                categories: r.categories,
+                hidden_categories: r.hidden_categories,
+                categories_fetched_at: r.categories_fetched_at.as_microsecond(),
+                ingested_at: r.ingested_at.as_microsecond(),
+                run_id: r.run_id,
+            }));
+        }
+        rows.sort();
+        rows
+    }
+
+    async fn create_wrong_top_pages(&self) {
+        let conn = duckdb::Connection::open(&self.path).expect("open a DuckDB file");
+        conn.execute_batch("CREATE TABLE top_pages (date DATE, article VARCHAR, views VARCHAR)")
+            .expect("create a wrong table");
+    }
+}
+
+/// The emulator, reached directly by the sink or through a shim.
+struct Bq {
+    upstream: String,
+    project: String,
+    dataset: String,
+    shim: Option<BqShim>,
+    http: reqwest::Client,
+}
+
+fn emulator() -> (String, String) {
+    let endpoint = std::env::var("WIKITOP_TEST_BQ_ENDPOINT").unwrap_or_default();
+    assert!(
+        !endpoint.is_empty(),
+        "WIKITOP_TEST_BQ_ENDPOINT is not set: the BigQuery contract tests need the emulator. \
+         Run the test command from the README (`bash scripts/bqemu.sh run -- cargo test ...`), \
+         which starts it and sets the variable."
+    );
+    let project =
+        std::env::var("WIKITOP_TEST_BQ_PROJECT").unwrap_or_else(|_| "test-project".to_owned());
+    (endpoint, project)
+}
+
+static DATASETS: AtomicUsize = AtomicUsize::new(0);
+
+impl Bq {
+    async fn new(test: &str) -> Bq {
+        let (upstream, project) = emulator();
+        let n = DATASETS.fetch_add(1, Ordering::Relaxed);
+        Bq {
+            upstream,
+            project,
+            dataset: format!("wikitop_{test}_{}_{n}", std::process::id()),
+            shim: None,
+            http: reqwest::Client::new(),
+        }
+    }
+
+    /// The same store, with the sink talking to the emulator through a shim.
+    async fn with_shim(test: &str) -> Bq {
+        let mut bq = Bq::new(test).await;
+        bq.shim = Some(BqShim::start(&bq.upstream).await);
+        bq
+    }
+
+    fn shim(&self) -> &BqShim {
+        self.shim.as_ref().expect("started with a shim")
+    }
+
+    fn config(&self) -> BigQueryConfig {
+        let endpoint = self
+            .shim
+            .as_ref()
+            .map_or(self.upstream.as_str(), |s| &s.endpoint);
+        BigQueryConfig::new(
+            &format!("{}.{}", self.project, self.dataset),
+            None,
+            Some(endpoint),
+        )
+        .expect("a valid test configuration")
+    }
+
+    fn api(&self, path: &str) -> String {
+        format!(
+            "{}/bigquery/v2/projects/{}{path}",
+            self.upstream, self.project
+        )
+    }
+
+    async fn post(&self, path: &str, body: Value) -> Value {
+        let response = self
+            .http
+            .post(self.api(path))
+            .json(&body)
+            .send()
+            .await
+            .expect("reach the emulator");
+        let status = response.status();
+        let body: Value = response.json().await.expect("a JSON answer");
+        assert!(status.is_success(), "POST {path}: {status} {body}");
+        body
+    }
+
+    /// Runs a query over REST, independently of the sink, and returns every row.
+    async fn query(&self, sql: &str) -> Vec<Vec<Value>> {
+        let mut page = self
+            .post(
+                "/queries",
+                json!({"query": sql, "useLegacySql": false, "timeoutMs": 60_000,
+                       "formatOptions": {"useInt64Timestamp": true}}),
+            )
+            .await;
+        assert_eq!(page["jobComplete"], true, "{page}");
+        let job_id = page["jobReference"]["jobId"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        let mut rows = Vec::new();
+        loop {
+            for row in page["rows"].as_array().into_iter().flatten() {
+                let cells = row["f"]
+                    .as_array()
+                    .expect("cells")
+                    .iter()
+                    .map(|c| c["v"].clone());
+                rows.push(cells.collect());
+            }
+            let Some(token) = page["pageToken"].as_str().filter(|t| !t.is_empty()) else {
+                return rows;
+            };
+            page = self
+                .http
+                .get(self.api(&format!("/queries/{job_id}")))
+                .query(&[
+                    ("pageToken", token),
+                    ("formatOptions.useInt64Timestamp", "true"),
+                ])
+                .send()
+                .await
+                .expect("reach the emulator")
+                .json()
+                .await
+                .expect("a JSON answer");
+        }
+    }
+
+    async fn count(&self, table: &str) -> i64 {
+        let rows = self
+            .query(&format!(
+                "SELECT COUNT(*) FROM `{}.{}.{table}`",
+                self.project, self.dataset
+            ))
+            .await;
+        int(&rows[0][0]).expect("a count")
+    }
+}
+
+fn string(v: &Value) -> String {
+    v.as_str()
+        .unwrap_or_else(|| panic!("expected a string, got {v}"))
+        .to_owned()
+}
+
+fn int(v: &Value) -> Option<i64> {
+    v.as_str().map(|s| {
+        s.parse()
+            .unwrap_or_else(|_| panic!("expected an integer, got {s}"))
+    })
+}
+
+fn strings(v: &Value) -> Vec<String> {
+    v.as_array()
+        .unwrap_or_else(|| panic!("expected an array, got {v}"))
+        .iter()
+        .map(|c| string(&c["v"]))
+        .collect()
+}
+
+impl Store for Bq {
+    type Sink = BigQuerySink;
+
+    async fn open(&self) -> wikitop::error::Result<BigQuerySink> {
+        BigQuerySink::open(&self.config()).await
+    }
+
+    async fn rows(&self, _sink: &mut BigQuerySink) -> Vec<Row> {
+        let sql = format!(
+            "SELECT date, project, access, article, rank, views, title, page_id, namespace, \
+             page_status, categories, hidden_categories, categories_fetched_at, ingested_at, \
+             run_id FROM `{}.{}.top_pages`",
+            self.project, self.dataset
+        );
+        let mut rows: Vec<Row> = self
+            .query(&sql)
+            .await
+            .iter()
+            .map(|c| Row {
+                date: string(&c[0]),
+                project: string(&c[1]),
+                access: string(&c[2]),
+                article: string(&c[3]),
+                rank: int(&c[4]).expect("rank"),
+                views: int(&c[5]).expect("views"),
+                title: string(&c[6]),
+                page_id: int(&c[7]),
+                namespace: int(&c[8]),
+                page_status: string(&c[9]),
+                categories: strings(&c[10]),
+                hidden_categories: strings(&c[11]),
+                categories_fetched_at: int(&c[12]).expect("categories_fetched_at"),
+                ingested_at: int(&c[13]).expect("ingested_at"),
+                run_id: string(&c[14]),
+            })
+            .collect();
+        rows.sort();
+        rows
+    }
+
+    async fn create_wrong_top_pages(&self) {
+        self.post(
+            "/datasets",
+            json!({"datasetReference": {"projectId": self.project, "datasetId": self.dataset}}),
+        )
+        .await;
+        self.post(
+            &format!("/datasets/{}/tables", self.dataset),
+            json!({
+                "tableReference": {"projectId": self.project, "datasetId": self.dataset, "tableId": "top_pages"},
+                "schema": {"fields": [
+                    {"name": "date", "type": "DATE", "mode": "REQUIRED"},
+                    {"name": "article", "type": "STRING", "mode": "REQUIRED"},
+                    {"name": "views", "type": "STRING", "mode": "NULLABLE"},
+                ]},
+            }),
+        )
+        .await;
+    }
+}
+
+// ---------------------------------------------------------------- the contract
+
+async fn write_all<S: Sink>(sink: &mut S, days: &[DayBatch]) {
+    for chunk in days.chunks(BigQuerySink::MAX_DAYS_PER_WRITE) {
+        sink.write_days(chunk).await.expect("write days");
+    }
+}
+
+/// A month of two projects (one of them with another access) is stored exactly.
+async fn exact_rows_for_a_month(store: impl Store) {
+    let mut sink = store.open().await.expect("open");
+    // The first write holds both projects: one MERGE per (project, access).
+    let mut both: Vec<DayBatch> = month("de.wikipedia", Access::MobileWeb, 1, "run-1")
+        .into_iter()
+        .take(3)
+        .collect();
+    both.extend(month("en.wikipedia", Access::AllAccess, 0, "run-1"));
+    write_all(&mut sink, &both).await;
+    assert_rows(&store.rows(&mut sink).await, &expected(&[&both]));
+}
+
+/// Writing the same days again, in the same run or a later one, adds no row.
+async fn a_rerun_adds_nothing(store: impl Store) {
+    let mut sink = store.open().await.expect("open");
+    let first = month("en.wikipedia", Access::AllAccess, 0, "run-1");
+    write_all(&mut sink, &first).await;
+    write_all(&mut sink, &first).await;
+    assert_rows(&store.rows(&mut sink).await, &expected(&[&first]));
+
+    // A later run re-fetches the same top lists (`--force`): same rows, its own run id.
+    let again = month("en.wikipedia", Access::AllAccess, 0, "run-2");
+    drop(sink);
+    let mut sink = store.open().await.expect("reopen");
+    write_all(&mut sink, &again).await;
+    let rows = store.rows(&mut sink).await;
+    assert_rows(&rows, &expected(&[&again]));
+    assert!(rows.iter().all(|r| r.run_id == "run-2"));
+}
+
+/// Rewriting a day with other rows replaces exactly that day: rows gone from the new
+/// list are deleted, changed ones updated, new ones inserted, other days untouched.
+async fn rewriting_a_day_replaces_it_exactly(store: impl Store) {
+    let mut sink = store.open().await.expect("open");
+    let first = month("en.wikipedia", Access::AllAccess, 0, "run-1");
+    // The same day for another access must not be touched by the rewrite.
+    let desktop = vec![day_batch(
+        "en.wikipedia",
+        Access::Desktop,
+        date(2023, 4, 15),
+        0,
+        "run-1",
+    )];
+    write_all(&mut sink, &first).await;
+    write_all(&mut sink, &desktop).await;
+
+    let mut rewrite = day_batch(
+        "en.wikipedia",
+        Access::AllAccess,
+        date(2023, 4, 15),
+        10,
+        "run-2",
+    );
+    rewrite.rows.truncate(40);
+    let old_articles: BTreeSet<&str> = first[14].rows.iter().map(|r| r.article.as_str()).collect();
+    let new_articles: BTreeSet<&str> = rewrite.rows.iter().map(|r| r.article.as_str()).collect();
+    assert!(
+        old_articles.difference(&new_articles).count() > 0,
+        "some rows must go"
+    );
+    assert!(
+        new_articles.difference(&old_articles).count() > 0,
+        "some rows must come"
+    );
+    assert!(
+        old_articles.intersection(&new_articles).count() > 0,
+        "some rows must change"
+    );
+    sink.write_days(std::slice::from_ref(&rewrite))
+        .await
+        .expect("rewrite a day");
+
+    let rewrite = [rewrite];
+    assert_rows(
+        &store.rows(&mut sink).await,
+        &expected(&[&first, &desktop, &rewrite]),
+    );
+
+    // An empty top list for a day leaves no row for it.
+    let mut empty = rewrite[0].clone();
+    empty.rows.clear();
+    sink.write_days(std::slice::from_ref(&empty))
+        .await
+        .expect("write an empty day");
+    let rows = store.rows(&mut sink).await;
+    let wanted: Vec<Row> = expected(&[&first, &desktop])
+        .into_iter()
+        .filter(|r| !(r.date == "2023-04-15" && r.access == "all-access"))
+        .collect();
+    assert_rows(&rows, &wanted);
+}
+
+/// `stored_days` answers for any range, project and access; `all_stored_days` groups.
+async fn stored_days_for_ranges(store: impl Store) {
+    let mut sink = store.open().await.expect("open");
+    let en: Vec<DayBatch> = month("en.wikipedia", Access::AllAccess, 0, "run-1")
+        .into_iter()
+        .filter(|d| d.date.day() % 3 != 0) // gaps: the 3rd, 6th, ...
+        .collect();
+    let de = vec![day_batch(
+        "de.wikipedia",
+        Access::MobileWeb,
+        date(2023, 4, 2),
+        0,
+        "run-1",
+    )];
+    write_all(&mut sink, &en).await;
+    write_all(&mut sink, &de).await;
+
+    let en_wiki: Project = "en.wikipedia".parse().expect("project");
+    let de_wiki: Project = "de.wikipedia".parse().expect("project");
+    let all: BTreeSet<Date> = en.iter().map(|d| d.date).collect();
+    let cases = [
+        (date(2023, 4, 1), date(2023, 4, 30)),
+        (date(2023, 4, 3), date(2023, 4, 3)),
+        (date(2023, 4, 4), date(2023, 4, 4)),
+        (date(2023, 4, 10), date(2023, 4, 20)),
+        (date(2023, 3, 1), date(2023, 4, 2)),
+        (date(2023, 5, 1), date(2023, 6, 1)),
+    ];
+    for (from, to) in cases {
+        let wanted: BTreeSet<Date> = all
+            .iter()
+            .copied()
+            .filter(|d| (from..=to).contains(d))
+            .collect();
+        let found = sink
+            .stored_days(&en_wiki, Access::AllAccess, from, to)
+            .await
+            .expect("stored days");
+        assert_eq!(found, wanted, "{from}..{to}");
+    }
+    let month_range = (date(2023, 4, 1), date(2023, 4, 30));
+    for (project, access, wanted) in [
+        (&en_wiki, Access::Desktop, BTreeSet::new()),
+        (&de_wiki, Access::AllAccess, BTreeSet::new()),
+        (
+            &de_wiki,
+            Access::MobileWeb,
+            BTreeSet::from([date(2023, 4, 2)]),
+        ),
+    ] {
+        let found = sink
+            .stored_days(project, access, month_range.0, month_range.1)
+            .await
+            .expect("stored days");
+        assert_eq!(found, wanted, "{project} {access}");
+    }
+
+    let mut grouped = sink.all_stored_days().await.expect("all stored days");
+    grouped.sort_by(|a, b| (&a.project, a.access).cmp(&(&b.project, b.access)));
+    assert_eq!(
+        grouped,
+        vec![
+            StoredDays {
+                project: de_wiki,
+                access: Access::MobileWeb,
+                days: BTreeSet::from([date(2023, 4, 2)]),
+            },
+            StoredDays {
+                project: en_wiki,
+                access: Access::AllAccess,
+                days: all,
+            },
+        ]
+    );
+}
+
+/// `record_run` inserts then updates a run; `recent_runs` lists the newest first.
+async fn runs_are_upserted(store: impl Store) {
+    let mut sink = store.open().await.expect("open");
+    assert_eq!(sink.recent_runs(5).await.expect("no runs yet"), vec![]);
+    let base = 1_700_000_000_000_000;
+    let older = run("run-1", base, RunStatus::Ok, Some(base + 61_000_001));
+    sink.record_run(&older).await.expect("record run-1");
+    let started = run("run-2", base + 86_400_000_000, RunStatus::Running, None);
+    sink.record_run(&started).await.expect("record run-2");
+    let finished = RunRecord {
+        days_written: 29,
+        rows_written: 2_901,
+        ..run(
+            "run-2",
+            base + 86_400_000_000,
+            RunStatus::Partial,
+            Some(base + 86_500_000_007),
+        )
+    };
+    sink.record_run(&finished).await.expect("update run-2");
+
+    assert_eq!(
+        sink.recent_runs(10).await.expect("recent runs"),
+        vec![finished.clone(), older]
+    );
+    assert_eq!(
+        sink.recent_runs(1).await.expect("recent runs"),
+        vec![finished]
+    );
+}
+
+/// An existing `top_pages` with another schema is refused, never written into.
+async fn a_wrong_schema_is_refused(store: impl Store) {
+    store.create_wrong_top_pages().await;
+    match store.open().await {
+        Err(Error::SchemaMismatch { table, detail }) => {
+            assert_eq!(table, "top_pages");
+            assert!(detail.contains("views"), "{detail}");
+        }
+        Err(other) => panic!("expected a schema mismatch, got: {other}"),
+        Ok(_) => panic!("a wrong schema was accepted"),
+    }
+}
+
+macro_rules! contract {
+    ($($case:ident),* $(,)?) => {
+        mod on_duckdb {
+            $(
+                #[tokio::test]
+                async fn $case() {
+                    super::$case(super::Duck::new()).await;
+                }
+            )*
+        }
+        mod on_bigquery {
+            $(
+                #[tokio::test]
+                async fn $case() {
+                    super::$case(super::Bq::new(stringify!($case)).await).await;
+                }
+            )*
+        }
+    };
+}
+
+contract!(
+    exact_rows_for_a_month,
+    a_rerun_adds_nothing,
+    rewriting_a_day_replaces_it_exactly,
+    stored_days_for_ranges,
+    runs_are_upserted,
+    a_wrong_schema_is_refused,
+);
+
+// ---------------------------------------------------------------- BigQuery only
+
+/// A MERGE that fails part-way through its chunk leaves the table as it was, and the
+/// next write of the same days completes it.
+#[tokio::test]
+async fn bigquery_failed_job_leaves_target_untouched() {
+    let store = Bq::with_shim("failed_job").await;
+    let mut sink = store.open().await.expect("open");
+    let before = month("en.wikipedia", Access::AllAccess, 0, "run-1");
+    write_all(&mut sink, &before).await;
+
+    let after = month("en.wikipedia", Access::AllAccess, 3, "run-2");
+    store.shim().fail_next_merge();
+    let err = sink
+        .write_days(&after)
+        .await
+        .expect_err("the corrupted job must fail");
+    assert!(matches!(err, Error::Store { .. }), "{err}");
+    assert_rows(&store.rows(&mut sink).await, &expected(&[&before]));
+
+    // The same run writes the same days again: the failed job's id is taken, so the
+    // statement runs under the next one, once.
+    sink.write_days(&after).await.expect("write again");
+    assert_rows(&store.rows(&mut sink).await, &expected(&[&after]));
+    let merges = store.shim().merges();
+    assert_eq!(merges.len(), 3, "{merges:?}");
+    assert_eq!(
+        store.shim().conflicts(&merges[1]),
+        1,
+        "the failed id was tried again"
+    );
+    assert!(merges[2].ends_with("_2"), "{merges:?}");
+    assert_eq!(store.shim().forwarded_twice(), Vec::<String>::new());
+}
+
+/// A chunk whose submission is retried after the answer was lost runs once: the retry
+/// meets BigQuery's 409 for its own job id and waits for that job.
+#[tokio::test]
+async fn bigquery_retried_chunk_runs_once() {
+    let store = Bq::with_shim("retried_chunk").await;
+    let mut sink = store.open().await.expect("open");
+    let days = month("en.wikipedia", Access::AllAccess, 0, "run-1");
+    store.shim().drop_next_merge_response();
+    sink.write_days(&days)
+        .await
+        .expect("write despite the lost answer");
+
+    let merges = store.shim().merges();
+    assert_eq!(
+        merges.len(),
+        1,
+        "the MERGE reached BigQuery once: {merges:?}"
+    );
+    assert_eq!(store.shim().forwarded(&merges[0]), 1);
+    assert_eq!(
+        store.shim().conflicts(&merges[0]),
+        1,
+        "the retry met the 409"
+    );
+    assert_rows(&store.rows(&mut sink).await, &expected(&[&days]));
+    assert_eq!(
+        store.count("top_pages").await,
+        expected(&[&days]).len() as i64
+    );
+
+    // Writing the same chunk again in the same run is recognised as done, too.
+    sink.write_days(&days)
+        .await
+        .expect("write the same chunk again");
+    assert_eq!(store.shim().merges().len(), 1);
+    assert_eq!(store.shim().forwarded_twice(), Vec::<String>::new());
+}
+
+/// Days larger than one request allows are split into several MERGE jobs by whole
+/// days, and still stored exactly.
+#[tokio::test]
+async fn bigquery_large_writes_are_chunked_by_size() {
+    let store = Bq::with_shim("chunked").await;
+    let mut sink = store.open().await.expect("open");
+    // About 1 MB per day: long titles and many categories, a thousand rows.
+    let mut days = month("en.wikipedia", Access::AllAccess, 0, "run-1");
+    days.truncate(12);
+    for day in &mut days {
+        let template = day.rows.clone();
+        day.rows = (0..1000)
+            .map(|i| {
+                let mut row = template[i % template.len()].clone();
+                row.article = format!("{}_{i}", long_title(i));
+                row.rank = i as u32 + 1;
+                let mut page = (*row.page).clone();
+                page.categories = (0..2).map(|k| format!("{} {k}", long_title(k))).collect();
+                row.page = Arc::new(page);
+                row
+            })
+            .collect();
+    }
+    sink.write_days(&days).await.expect("write large days");
+    let merges = store.shim().merges();
+    assert!(merges.len() >= 2, "expected several chunks: {merges:?}");
+    assert_eq!(store.count("top_pages").await, 12_000);
+    assert_rows(&store.rows(&mut sink).await, &expected(&[&days]));
+}
+
+/// The emulator endpoint comes from the README's test command; its absence fails.
+#[test]
+fn bigquery_emulator_is_configured() {
+    emulator();
+}
