@@ -42,7 +42,11 @@ use sinks::duckdb::DuckDbSink;
 pub async fn sync(settings: &Settings, reporter: Arc<dyn Reporter>) -> Result<RunReport> {
     match &settings.store {
         StoreSettings::DuckDb { path } => {
-            let mut sink = DuckDbSink::open(path)?;
+            let mut sink = if settings.dry_run && !path.exists() {
+                DuckDbSink::open_in_memory()?
+            } else {
+                DuckDbSink::open(path)?
+            };
             pipeline::run(settings, &mut sink, reporter).await
         }
         StoreSettings::BigQuery(config) => {

@@ -170,6 +170,18 @@ impl DuckDbSink {
         Ok(sink)
     }
 
+    /// An empty store in memory: what `--dry-run` plans against when the file does
+    /// not exist yet, so a dry run creates nothing.
+    pub fn open_in_memory() -> Result<Self> {
+        let conn = Connection::open_in_memory()
+            .map_err(|e| Error::store("opening an in-memory store", e))?;
+        conn.execute_batch(SCHEMA)
+            .map_err(|e| Error::store("creating the schema", e))?;
+        conn.execute_batch(STAGE)
+            .map_err(|e| Error::store("creating the staging table", e))?;
+        Ok(DuckDbSink { conn, _lock: None })
+    }
+
     /// Opens an existing store read-only, for `status`: creates nothing.
     pub fn open_read_only(path: &Path) -> Result<Self> {
         if !path.exists() {

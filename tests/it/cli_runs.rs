@@ -286,3 +286,66 @@ fn schedule_catches_up_at_start_runs_on_the_minute_and_stops_on_sigterm() {
         100,
     );
 }
+
+#[test]
+fn dry_run_prints_the_plan_and_fetches_nothing() {
+    let fake = FakeWiki::start_blocking(Config::realistic(15)).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("w.duckdb");
+    let out = run(
+        &fake,
+        &db,
+        &[
+            "sync",
+            "--dry-run",
+            "--since",
+            "2024-05-01",
+            "--until",
+            "2024-05-31",
+            "--quota",
+            "500/1h",
+        ],
+    );
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        stdout.contains("en.wikipedia: would fetch 31 day(s): 2024-05-01..2024-05-31"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("Estimated requests: "), "{stdout}");
+    assert!(stdout.contains("at 500 requests per 3600s"), "{stdout}");
+    assert_eq!(fake.stats().requests, 0);
+    assert!(!db.exists(), "a dry run creates no store");
+
+    // With days stored, only the missing ones are planned.
+    run(
+        &fake,
+        &db,
+        &["sync", "--since", "2024-05-01", "--until", "2024-05-02"],
+    );
+    let requests = fake.stats().requests;
+    let stdout = text(
+        &run(
+            &fake,
+            &db,
+            &[
+                "sync",
+                "--dry-run",
+                "--since",
+                "2024-05-01",
+                "--until",
+                "2024-05-05",
+            ],
+        )
+        .stdout,
+    );
+    assert!(
+        stdout.contains("would fetch 3 day(s): 2024-05-03..2024-05-05"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("2 day(s) already stored would be skipped"),
+        "{stdout}"
+    );
+    assert_eq!(fake.stats().requests, requests);
+}
