@@ -18,6 +18,7 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use jiff::Timestamp;
 use tokio::sync::mpsc;
+use tokio::time::Instant;
 
 use crate::error::{Error, Result};
 use crate::http::{Http, WaitObserver};
@@ -32,6 +33,8 @@ const TOP_LOOKAHEAD: usize = 16;
 /// A 404 for a day this close to today means "not published yet"; older means the
 /// project does not exist (or the API lost the day).
 const PUBLICATION_LAG_DAYS: i32 = 3;
+/// A chunking sink (BigQuery) gets what is ready at least this often.
+const FLUSH_AFTER: Duration = Duration::from_secs(60);
 /// Expected category rounds per 50-title batch (500 category rows per response,
 /// ~20 categories a page), for `--dry-run` estimates.
 const ROUNDS_PER_BATCH: f64 = 2.5;
@@ -602,24 +605,41 @@ async fn write_days<S: Sink>(
 ) -> Result<()> {
     let max_days = sink.max_days_per_write().max(1);
     let mut buffer: Vec<DayBatch> = Vec::new();
+    // When the first day of the buffer arrived: a slow (throttled) backfill into a
+    // chunking sink still commits every `FLUSH_AFTER`, so a kill loses little.
+    let mut oldest: Option<Instant> = None;
     let mut open = true;
-    while open {
-        // Wait for one outcome, then take whatever else is already finished.
-        match rx.recv().await {
-            None => open = false,
-            Some(outcome) => take(outcome, &mut buffer, reporter, project, report),
-        }
-        while open && buffer.len() < max_days {
-            match rx.try_recv() {
-                Ok(outcome) => take(outcome, &mut buffer, reporter, project, report),
-                Err(mpsc::error::TryRecvError::Empty) => break,
-                Err(mpsc::error::TryRecvError::Disconnected) => open = false,
+    while open || !buffer.is_empty() {
+        if open {
+            // Wait for one outcome (or the flush deadline), then take whatever else is ready.
+            let received = match oldest {
+                Some(t) => tokio::time::timeout_at(t + FLUSH_AFTER, rx.recv())
+                    .await
+                    .ok(),
+                None => Some(rx.recv().await),
+            };
+            match received {
+                Some(Some(outcome)) => take(outcome, &mut buffer, reporter, project, report),
+                Some(None) => open = false,
+                None => {} // the deadline passed
+            }
+            while open && buffer.len() < max_days {
+                match rx.try_recv() {
+                    Ok(outcome) => take(outcome, &mut buffer, reporter, project, report),
+                    Err(mpsc::error::TryRecvError::Empty) => break,
+                    Err(mpsc::error::TryRecvError::Disconnected) => open = false,
+                }
+            }
+            if !buffer.is_empty() {
+                oldest.get_or_insert_with(Instant::now);
             }
         }
-        if buffer.is_empty() || (open && buffer.len() < max_days && !sink.flush_partial()) {
+        let due = oldest.is_some_and(|t| t.elapsed() >= FLUSH_AFTER);
+        if buffer.is_empty() || (open && buffer.len() < max_days && !sink.flush_partial() && !due) {
             continue;
         }
         sink.write_days(&buffer).await?;
+        oldest = None;
         for batch in buffer.drain(..) {
             report.days_written += 1;
             report.rows_written += batch.rows.len() as u64;
