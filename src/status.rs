@@ -41,7 +41,7 @@ pub async fn status(
             (sink.all_stored_days().await?, sink.recent_runs(runs).await?)
         }
         StoreSettings::BigQuery(config) => {
-            let mut sink = BigQuerySink::open(config).await?;
+            let mut sink = BigQuerySink::open_read_only(config).await?;
             (sink.all_stored_days().await?, sink.recent_runs(runs).await?)
         }
     };

@@ -58,13 +58,6 @@ CREATE TABLE IF NOT EXISTS top_pages (
     ingested_at TIMESTAMP NOT NULL,
     run_id VARCHAR NOT NULL
 );
-COMMENT ON TABLE top_pages IS 'Daily top pages of a Wikimedia project with their categories; one row per (date, project, access, article).';
-COMMENT ON COLUMN top_pages.rank IS 'Rank as the Pageviews API served it; tied views share a rank.';
-COMMENT ON COLUMN top_pages.article IS 'Article name exactly as the Pageviews API returned it.';
-COMMENT ON COLUMN top_pages.title IS 'Page whose categories are stored: normalised, redirect followed.';
-COMMENT ON COLUMN top_pages.page_status IS 'ok, redirect, missing, special or invalid.';
-COMMENT ON COLUMN top_pages.categories IS 'Visible categories without the Category: prefix, sorted.';
-COMMENT ON COLUMN top_pages.hidden_categories IS 'Hidden (maintenance) categories, same form.';
 CREATE TABLE IF NOT EXISTS ingest_runs (
     run_id VARCHAR NOT NULL,
     started_at TIMESTAMP NOT NULL,
@@ -77,6 +70,17 @@ CREATE TABLE IF NOT EXISTS ingest_runs (
     http_retries BIGINT NOT NULL,
     error VARCHAR
 );
+"#;
+
+/// Descriptions and the view, made once the table is known to have our schema.
+const DESCRIPTIONS_AND_VIEW: &str = r#"
+COMMENT ON TABLE top_pages IS 'Daily top pages of a Wikimedia project with their categories; one row per (date, project, access, article).';
+COMMENT ON COLUMN top_pages.rank IS 'Rank as the Pageviews API served it; tied views share a rank.';
+COMMENT ON COLUMN top_pages.article IS 'Article name exactly as the Pageviews API returned it.';
+COMMENT ON COLUMN top_pages.title IS 'Page whose categories are stored: normalised, redirect followed.';
+COMMENT ON COLUMN top_pages.page_status IS 'ok, redirect, missing, special or invalid.';
+COMMENT ON COLUMN top_pages.categories IS 'Visible categories without the Category: prefix, sorted.';
+COMMENT ON COLUMN top_pages.hidden_categories IS 'Hidden (maintenance) categories, same form.';
 CREATE OR REPLACE VIEW top_page_categories AS
     SELECT date, project, access, rank, article, views, title, unnest(categories) AS category
     FROM top_pages;
@@ -89,11 +93,12 @@ CREATE TEMP TABLE IF NOT EXISTS stage_top_pages (
     categories VARCHAR, hidden_categories VARCHAR, categories_fetched_at BIGINT,
     ingested_at BIGINT, run_id VARCHAR
 );
+CREATE TEMP TABLE IF NOT EXISTS stage_days (date VARCHAR, project VARCHAR, access VARCHAR);
 "#;
 
 const REPLACE_DAYS: &str = r#"
 DELETE FROM top_pages t
-    USING (SELECT DISTINCT CAST(date AS DATE) AS date, project, access FROM temp.main.stage_top_pages) s
+    USING (SELECT DISTINCT CAST(date AS DATE) AS date, project, access FROM temp.main.stage_days) s
     WHERE t.date = s.date AND t.project = s.project AND t.access = s.access;
 INSERT INTO top_pages
     SELECT CAST(date AS DATE), project, access, rank, article, views, title, page_id, namespace,
@@ -165,6 +170,9 @@ impl DuckDbSink {
         };
         sink.check_schema()?;
         sink.conn
+            .execute_batch(DESCRIPTIONS_AND_VIEW)
+            .map_err(|e| Error::store("describing the tables", e))?;
+        sink.conn
             .execute_batch(STAGE)
             .map_err(|e| Error::store("creating the staging table", e))?;
         Ok(sink)
@@ -176,6 +184,7 @@ impl DuckDbSink {
         let conn = Connection::open_in_memory()
             .map_err(|e| Error::store("opening an in-memory store", e))?;
         conn.execute_batch(SCHEMA)
+            .and_then(|()| conn.execute_batch(DESCRIPTIONS_AND_VIEW))
             .map_err(|e| Error::store("creating the schema", e))?;
         conn.execute_batch(STAGE)
             .map_err(|e| Error::store("creating the staging table", e))?;
@@ -242,9 +251,23 @@ impl DuckDbSink {
         Ok(())
     }
 
+    /// Stages the days' keys (a day may have no rows and must still be replaced) and rows.
     fn stage(&self, days: &[DayBatch]) -> duckdb::Result<()> {
-        self.conn
-            .execute_batch("DELETE FROM temp.main.stage_top_pages")?;
+        self.conn.execute_batch(
+            "DELETE FROM temp.main.stage_top_pages; DELETE FROM temp.main.stage_days;",
+        )?;
+        let mut keys = self
+            .conn
+            .appender_to_catalog_and_db("stage_days", "temp", "main")?;
+        for day in days {
+            keys.append_row((
+                day.date.to_string(),
+                day.project.as_str(),
+                day.access.as_str(),
+            ))?;
+        }
+        keys.flush()?;
+        drop(keys);
         let mut app = self
             .conn
             .appender_to_catalog_and_db("stage_top_pages", "temp", "main")?;

@@ -87,8 +87,10 @@ fn select_top(body: TopResponse, top: u32) -> Vec<TopEntry> {
         })
         .collect();
     entries.sort_by(|a, b| a.rank.cmp(&b.rank).then_with(|| a.article.cmp(&b.article)));
-    // The same article twice in one list would be a server bug; storing it twice would be ours.
-    entries.dedup_by(|b, a| a.article == b.article);
+    // The same article twice in one list would be a server bug; storing it twice would
+    // be ours. Keep its best rank.
+    let mut seen = std::collections::HashSet::new();
+    entries.retain(|e| seen.insert(e.article.clone()));
     entries
 }
 
@@ -128,6 +130,16 @@ mod tests {
                 ("E".into(), 4)
             ]
         );
+    }
+
+    #[test]
+    fn an_article_listed_twice_is_kept_once_at_its_best_rank() {
+        let body = response(&[("B", 9, 3), ("A", 50, 1), ("B", 20, 2)]);
+        let got: Vec<_> = select_top(body, 10)
+            .into_iter()
+            .map(|e| (e.article, e.rank))
+            .collect();
+        assert_eq!(got, [("A".into(), 1), ("B".into(), 2)]);
     }
 
     #[test]

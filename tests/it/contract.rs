@@ -1,7 +1,7 @@
 //! The sink contract, one suite run against both implementations: DuckDB on a temporary
 //! file, and BigQuery on the emulator at `WIKITOP_TEST_BQ_ENDPOINT` (started by the
-//! README's test command, `scripts/bqemu.sh`), each BigQuery test in a dataset of its own
-//! so the tests run in parallel.
+//! README's test command through `scripts/bqemu.sh`; without it these tests fail, never
+//! pass silently), each BigQuery test in a dataset of its own so they run in parallel.
 //!
 //! What is written is built here from simple deterministic data with hostile titles
 //! (quotes and SQL, right-to-left scripts, emoji, 255-byte titles, `%00`, ties), and what
@@ -335,8 +335,8 @@ fn emulator() -> (String, String) {
     assert!(
         !endpoint.is_empty(),
         "WIKITOP_TEST_BQ_ENDPOINT is not set: the BigQuery contract tests need the emulator. \
-         Run the test command from the README (`bash scripts/bqemu.sh run -- cargo test ...`), \
-         which starts it and sets the variable."
+         Run the README's test command, `make test` (scripts/test), which starts it and sets \
+         the variable; or wrap cargo: `bash scripts/bqemu.sh run -- cargo test`."
     );
     let project =
         std::env::var("WIKITOP_TEST_BQ_PROJECT").unwrap_or_else(|_| "test-project".to_owned());

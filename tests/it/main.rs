@@ -1,8 +1,10 @@
 //! One integration test binary (see STYLE.md): the fake Wikimedia server drives
 //! end-to-end syncs through the library and the real `wikitop` binary.
 
+mod bq_shim;
 mod cli_inputs;
 mod cli_runs;
+mod contract;
 mod store_faults;
 mod support;
 mod sync_e2e;

@@ -265,7 +265,11 @@ async fn throttling_errors_and_broken_bodies_are_retried_to_exact_data() {
         "Retry-After was not honoured"
     );
     // Bounded: the hang costs one 2 s timeout, the waits a few seconds, backoff milliseconds.
-    assert!(started.elapsed() < Duration::from_secs(30), "took {:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "took {:?}",
+        started.elapsed()
+    );
     let sink = wikitop::sinks::duckdb::DuckDbSink::open_read_only(&db).unwrap();
     let mut sink = sink;
     let runs = wikitop::sinks::Sink::recent_runs(&mut sink, 1)

@@ -1,0 +1,903 @@
+//! The backfill benchmark: `wikitop sync` against the fake Wikimedia server, side by side
+//! with a naive per-page client, and both measured against the request floor of the range.
+//!
+//! Since 2026 Wikimedia rations anonymous API clients to hundreds of requests an hour, so
+//! a backfill is judged by its request count first and its wall time second. In one run
+//! this bench starts `fakewiki` (realistic title mix, configurable latency and quota),
+//! runs the real `wikitop` binary as a child process over the range (wall time, peak RSS
+//! from `wait4(2)`), computes the floor an ideal client would need from the fake's own
+//! universe, runs a naive client (one Action API request per page per day, sequential, a
+//! new connection each) over a few sample days, and prints one table with the ratios the
+//! issue's targets are stated in. It is run by hand, never by the test suite:
+//!
+//! ```text
+//! cargo bench --bench backfill -- [--days N] [--since D] [--latency MS] [--quota N/SECS]
+//!                                 [--token] [--project P] [--baseline-days N] [--compare-rss]
+//! ```
+//!
+//! It knows wikitop only through its command line and the fake only through its public
+//! handle (stats, request log, expected rows), so it measures what a user would see.
+
+use std::collections::HashSet;
+use std::fs::File;
+use std::io;
+use std::os::unix::process::ExitStatusExt;
+use std::path::Path;
+use std::process::{Command, ExitCode, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail, ensure};
+use clap::Parser;
+use fakewiki::{Config, FakeWiki, Quota, RequestRecord, Stats};
+use jiff::civil::Date;
+use jiff::{Span, ToSpan};
+
+/// The newest day the fake publishes, and the default end of the range.
+const LAST_PUBLISHED: Date = jiff::civil::date(2026, 11, 27);
+const ACCESS: &str = "all-access";
+/// wikitop's default `--top`; the floor and the naive client use the same list.
+const TOP: u32 = 100;
+/// MediaWiki's limits for a non-bot: titles per request and `cllimit=max` rows per response.
+const TITLES_PER_BATCH: usize = 50;
+const ROWS_PER_RESPONSE: usize = 500;
+/// wikitop's Pageviews concurrency: two top lists share one latency slot.
+const TOP_LISTS_IN_FLIGHT: u64 = 2;
+/// The range of `--compare-rss`'s short run.
+const SHORT_RSS_DAYS: u32 = 100;
+const CONTACT: &str = "bench@example.org";
+const TOKEN: &str = "bench-token";
+/// What Wikimedia grants an authenticated client over an anonymous one (and so does the fake).
+const TOKEN_QUOTA_FACTOR: u32 = 10;
+
+/// The issue's targets.
+const MAX_FLOOR_RATIO: f64 = 1.10;
+const MAX_LATENCY_FLOOR_RATIO: f64 = 1.25;
+const MAX_QUOTA_FLOOR_RATIO: f64 = 1.15;
+const MIN_BASELINE_RATIO: f64 = 30.0;
+const MAX_RSS_MB: f64 = 100.0;
+/// "Flat in the number of days": the full range may use at most this much more than 100 days.
+const MAX_RSS_GROWTH: f64 = 1.25;
+const MAX_CPU_BOUND_SECS: f64 = 20.0;
+
+#[derive(Parser, Debug)]
+#[command(
+    about = "Times `wikitop sync` against fakewiki, side by side with a naive per-page client."
+)]
+struct Args {
+    /// First day of the range.
+    #[arg(long, default_value = "2023-04-01", value_name = "YYYY-MM-DD")]
+    since: Date,
+    /// Days in the range [default: up to 2026-11-27, the last day the fake publishes].
+    #[arg(long, value_name = "N")]
+    days: Option<u32>,
+    /// Latency the fake adds to every request, in milliseconds.
+    #[arg(long, default_value_t = 50, value_name = "MS")]
+    latency: u64,
+    /// Requests per fixed window, answered 429 + Retry-After beyond it (×10 with --token).
+    #[arg(long, value_name = "N/SECS", value_parser = parse_quota)]
+    quota: Option<Quota>,
+    /// Send a Bearer token (WIKITOP_ACCESS_TOKEN), as an authenticated client.
+    #[arg(long)]
+    token: bool,
+    #[arg(long, default_value = "en.wikipedia")]
+    project: String,
+    /// Days of the range, evenly spread, that the naive client fetches.
+    #[arg(long, default_value_t = 3, value_name = "N")]
+    baseline_days: u32,
+    /// Only compare wikitop's peak RSS over 100 days and over the whole range.
+    #[arg(long)]
+    compare_rss: bool,
+    /// Seed of the fake's realistic universe.
+    #[arg(long, default_value_t = 2026)]
+    seed: u64,
+    /// Passed by `cargo bench` to every bench binary; ignored.
+    #[arg(long, hide = true)]
+    bench: bool,
+}
+
+fn parse_quota(s: &str) -> Result<Quota, String> {
+    let (n, secs) = s.split_once('/').ok_or("expected N/SECS, e.g. 200/10")?;
+    let requests: u32 = n.trim().parse().map_err(|e| format!("`{n}`: {e}"))?;
+    let secs: u64 = secs
+        .trim()
+        .trim_end_matches('s')
+        .parse()
+        .map_err(|e| format!("`{secs}`: {e}"))?;
+    if requests == 0 || secs == 0 {
+        return Err("both N and SECS must be positive".into());
+    }
+    Ok(Quota {
+        requests,
+        window: Duration::from_secs(secs),
+    })
+}
+
+/// Inclusive range of days.
+#[derive(Debug, Clone, Copy)]
+struct Range {
+    since: Date,
+    until: Date,
+}
+
+impl Range {
+    fn new(since: Date, days: Option<u32>) -> Result<Self> {
+        let until = match days {
+            Some(0) => bail!("--days must be at least 1"),
+            Some(n) => since.checked_add(Span::new().days(i64::from(n) - 1))?,
+            None => LAST_PUBLISHED,
+        };
+        ensure!(
+            since <= until && until <= LAST_PUBLISHED,
+            "the range {since} → {until} must end by {LAST_PUBLISHED}, the fake's last published day"
+        );
+        Ok(Range { since, until })
+    }
+
+    fn len(&self) -> u32 {
+        let days = self.until.since(self.since).map_or(0, |s| s.get_days());
+        u32::try_from(days + 1).unwrap_or(0)
+    }
+
+    fn days(&self) -> impl Iterator<Item = Date> + '_ {
+        self.since.series(1.day()).take_while(|d| *d <= self.until)
+    }
+
+    /// `n` days spread evenly from the first to the last, so the naive client sees both
+    /// ends of the range (the title mix does not drift, but the bench should not assume it).
+    fn sample(&self, n: u32) -> Vec<Date> {
+        let len = i64::from(self.len());
+        let n = i64::from(n.max(1)).min(len);
+        (0..n)
+            .map(|i| {
+                if n == 1 {
+                    len / 2
+                } else {
+                    i * (len - 1) / (n - 1)
+                }
+            })
+            .filter_map(|offset| self.since.checked_add(offset.days()).ok())
+            .collect()
+    }
+}
+
+impl std::fmt::Display for Range {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} → {} ({} days)",
+            self.since,
+            self.until,
+            thousands(u64::from(self.len()))
+        )
+    }
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    match run(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(args: &Args) -> Result<()> {
+    let range = Range::new(args.since, args.days)?;
+    let fake = FakeWiki::start_blocking(
+        Config::realistic(args.seed)
+            .published_until(LAST_PUBLISHED)
+            .latency(Duration::from_millis(args.latency)),
+    )
+    .context("starting fakewiki")?;
+    if args.compare_rss {
+        return compare_rss(&fake, args, range);
+    }
+    eprintln!("Computing the request floor of {range} …");
+    let floor = request_floor(&fake, &args.project, range)?;
+    eprintln!("Running wikitop sync over {range} …");
+    let sync = run_wikitop(&fake, args, range)?;
+    let sample = range.sample(args.baseline_days);
+    eprintln!(
+        "Running the naive per-page client over {} day(s) …",
+        sample.len()
+    );
+    let naive = run_naive(&fake, args, &sample)?;
+    print_report(args, range, &floor, &sync, &naive);
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------
+// The request floor
+
+/// What an ideal client needs for the range: one top list a day, and the categories of
+/// every unique article of the range exactly once, 50 titles a request, as few `continue`
+/// rounds as the 500-rows-per-response limit allows.
+#[derive(Debug, Default)]
+struct Floor {
+    top_lists: u64,
+    unique_titles: u64,
+    batches: u64,
+    categories: u64,
+}
+
+/// Walks the range in day order, as a client would meet the articles, and packs each
+/// article the first time it appears into 50-title batches.
+fn request_floor(fake: &FakeWiki, project: &str, range: Range) -> Result<Floor> {
+    let mut floor = Floor::default();
+    let mut seen: HashSet<String> = HashSet::new();
+    let mut batch: Vec<(String, usize)> = Vec::with_capacity(TITLES_PER_BATCH);
+    for day in range.days() {
+        let rows = fake
+            .expected_day(project, ACCESS, day, TOP)
+            .with_context(|| format!("the fake has no top list for {project} {day}"))?;
+        floor.top_lists += 1;
+        for row in rows {
+            if !seen.insert(row.article) {
+                continue;
+            }
+            batch.push((
+                row.title,
+                row.categories.len() + row.hidden_categories.len(),
+            ));
+            if batch.len() == TITLES_PER_BATCH {
+                floor.add_batch(&batch);
+                batch.clear();
+            }
+        }
+    }
+    if !batch.is_empty() {
+        floor.add_batch(&batch);
+    }
+    floor.unique_titles = seen.len() as u64;
+    Ok(floor)
+}
+
+impl Floor {
+    fn total(&self) -> u64 {
+        self.top_lists + self.categories
+    }
+
+    /// A batch costs one request per 500 category rows of its distinct pages (at least
+    /// one): the API pages rows across the whole batch, and two articles that resolve to
+    /// the same page (a redirect, a lowercase first letter) return its rows once.
+    fn add_batch(&mut self, batch: &[(String, usize)]) {
+        let mut pages = HashSet::new();
+        let rows: usize = batch
+            .iter()
+            .filter(|(title, _)| pages.insert(title.as_str()))
+            .map(|(_, rows)| rows)
+            .sum();
+        self.batches += 1;
+        self.categories += rows.div_ceil(ROWS_PER_RESPONSE).max(1) as u64;
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// wikitop as a child process
+
+/// What one `wikitop sync` child did, as the fake and the kernel saw it.
+struct SyncRun {
+    range: Range,
+    wall: Duration,
+    peak_rss_mb: f64,
+    stats: Stats,
+    records: Vec<RequestRecord>,
+    /// wikitop's own closing line (stdout).
+    summary: String,
+    /// Log lines in which wikitop says it pauses until a given time.
+    pause_lines: Vec<String>,
+}
+
+fn run_wikitop(fake: &FakeWiki, args: &Args, range: Range) -> Result<SyncRun> {
+    let dir = tempfile::tempdir().context("creating a temporary directory")?;
+    // A fresh window and log: the phase is measured alone.
+    fake.set_quota(args.quota);
+    fake.reset_log();
+    let (stdout, stderr) = (dir.path().join("stdout.txt"), dir.path().join("stderr.txt"));
+    let mut command = wikitop_command(fake, args, range, dir.path());
+    command
+        .stdin(Stdio::null())
+        .stdout(File::create(&stdout)?)
+        .stderr(File::create(&stderr)?);
+    let started = Instant::now();
+    let child = command.spawn().context("starting wikitop")?;
+    let (status, peak_rss_kb) = wait_with_peak_rss(child.id()).context("waiting for wikitop")?;
+    let wall = started.elapsed();
+    let out = std::fs::read_to_string(&stdout).unwrap_or_default();
+    let err = std::fs::read_to_string(&stderr).unwrap_or_default();
+    if !status.success() {
+        let lines: Vec<&str> = err.lines().collect();
+        let tail = lines[lines.len().saturating_sub(20)..].join("\n");
+        bail!("wikitop sync exited with {status}:\n{out}{tail}");
+    }
+    Ok(SyncRun {
+        range,
+        wall,
+        peak_rss_mb: peak_rss_kb as f64 / 1024.0,
+        stats: fake.stats(),
+        records: fake.requests(),
+        summary: out.trim().to_owned(),
+        pause_lines: err
+            .lines()
+            .filter(|l| l.contains("resum"))
+            .map(str::to_owned)
+            .collect(),
+    })
+}
+
+/// The command a user would type, pointed at the fake; no `--quota` (that option only
+/// feeds `--dry-run` estimates: the server's limit is discovered, as in production).
+fn wikitop_command(fake: &FakeWiki, args: &Args, range: Range, dir: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_wikitop"));
+    command
+        .arg("sync")
+        .args([
+            "--since",
+            &range.since.to_string(),
+            "--until",
+            &range.until.to_string(),
+        ])
+        .args(["--project", &args.project])
+        .arg("--db")
+        .arg(dir.join("bench.duckdb"))
+        .args([
+            "--pageviews-api",
+            &fake.pageviews_api(),
+            "--action-api",
+            &fake.action_api(),
+        ])
+        .args(["--contact", CONTACT]);
+    // The caller's WIKITOP_* settings (a token, a JSON log format, …) must not leak in.
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().starts_with("WIKITOP_") {
+            command.env_remove(name);
+        }
+    }
+    if args.token {
+        command.env("WIKITOP_ACCESS_TOKEN", TOKEN);
+    }
+    command
+}
+
+/// Reaps the child with `wait4(2)`, whose `rusage` is that child's own (RUSAGE_CHILDREN
+/// would fold in every child reaped before, so a second run could not look smaller).
+fn wait_with_peak_rss(pid: u32) -> io::Result<(ExitStatus, u64)> {
+    let pid = libc::pid_t::try_from(pid).map_err(io::Error::other)?;
+    let mut status: libc::c_int = 0;
+    // SAFETY: `rusage` is plain old data, valid when zeroed.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    loop {
+        // SAFETY: `pid` is our own child, not reaped yet (std's `Child` is never waited
+        // on); both pointers are valid for writes for the duration of the call.
+        let reaped = unsafe { libc::wait4(pid, &raw mut status, 0, &raw mut usage) };
+        if reaped == pid {
+            break;
+        }
+        let err = io::Error::last_os_error();
+        if err.kind() != io::ErrorKind::Interrupted {
+            return Err(err);
+        }
+    }
+    // Linux reports ru_maxrss in KiB.
+    Ok((
+        ExitStatus::from_raw(status),
+        u64::try_from(usage.ru_maxrss).unwrap_or(0),
+    ))
+}
+
+// ---------------------------------------------------------------------------------------
+// The naive per-page client
+
+/// The seed approach the issue measures against: for each day its top list, then one
+/// Action API request per article (following `continue`), one at a time, each on a new
+/// connection, honouring Retry-After.
+struct NaiveRun {
+    days: u32,
+    wall: Duration,
+    stats: Stats,
+}
+
+fn run_naive(fake: &FakeWiki, args: &Args, days: &[Date]) -> Result<NaiveRun> {
+    fake.set_quota(args.quota);
+    fake.reset_log();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let client = Naive::new(fake, args)?;
+    let started = Instant::now();
+    for &day in days {
+        runtime.block_on(client.day(day))?;
+    }
+    Ok(NaiveRun {
+        days: u32::try_from(days.len()).unwrap_or(u32::MAX),
+        wall: started.elapsed(),
+        stats: fake.stats(),
+    })
+}
+
+struct Naive {
+    /// Keeps no idle connection, so every request opens its own, as a script calling
+    /// `requests.get` per page does; one client still, so the baseline pays for
+    /// connections, not for rebuilding a TLS configuration it never uses.
+    client: reqwest::Client,
+    pageviews_api: String,
+    action_api: String,
+    project: String,
+    token: Option<&'static str>,
+}
+
+impl Naive {
+    fn new(fake: &FakeWiki, args: &Args) -> Result<Self> {
+        let client = reqwest::Client::builder()
+            .user_agent(format!("naive-bench/0 ({CONTACT})"))
+            .pool_max_idle_per_host(0)
+            .build()?;
+        Ok(Naive {
+            client,
+            pageviews_api: fake.pageviews_api(),
+            action_api: fake
+                .action_api()
+                .replace("{host}", &format!("{}.org", args.project)),
+            project: args.project.clone(),
+            token: args.token.then_some(TOKEN),
+        })
+    }
+
+    async fn day(&self, day: Date) -> Result<()> {
+        let url = format!(
+            "{}/metrics/pageviews/top/{}/{ACCESS}/{}",
+            self.pageviews_api,
+            self.project,
+            day.strftime("%Y/%m/%d")
+        );
+        let top = self.get(&url, &[]).await?;
+        let articles = top["items"][0]["articles"]
+            .as_array()
+            .with_context(|| format!("no top list for {day}"))?;
+        for article in articles {
+            if article["rank"]
+                .as_u64()
+                .is_some_and(|r| r <= u64::from(TOP))
+                && let Some(title) = article["article"].as_str()
+            {
+                self.categories(title).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// One page's categories, following `continue` until the batch is complete.
+    async fn categories(&self, article: &str) -> Result<()> {
+        // MediaWiki's escape for a value containing the `|` separator.
+        let title = if article.contains('|') {
+            format!("\u{1f}{article}")
+        } else {
+            article.to_owned()
+        };
+        let mut query: Vec<(String, String)> = [
+            ("action", "query"),
+            ("prop", "categories"),
+            ("clprop", "hidden"),
+            ("cllimit", "max"),
+            ("redirects", "1"),
+            ("format", "json"),
+            ("formatversion", "2"),
+            ("continue", ""),
+        ]
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .into();
+        query.push(("titles".into(), title));
+        loop {
+            let body = self.get(&self.action_api, &query).await?;
+            if let Some(error) = body.get("error") {
+                bail!("the Action API refused {article}: {error}");
+            }
+            let Some(next) = body.get("continue").and_then(|c| c.as_object()) else {
+                return Ok(());
+            };
+            for (name, value) in next {
+                let value = value.as_str().unwrap_or_default().to_owned();
+                match query.iter_mut().find(|(k, _)| k == name) {
+                    Some(slot) => slot.1 = value,
+                    None => query.push((name.clone(), value)),
+                }
+            }
+        }
+    }
+
+    /// A GET on a new connection; a 429 waits its Retry-After and tries again.
+    async fn get(&self, url: &str, query: &[(String, String)]) -> Result<serde_json::Value> {
+        loop {
+            let mut request = self
+                .client
+                .get(url)
+                .query(query)
+                .header(reqwest::header::CONNECTION, "close");
+            if let Some(token) = self.token {
+                request = request.bearer_auth(token);
+            }
+            let response = request.send().await?;
+            if response.status() == reqwest::StatusCode::TOO_MANY_REQUESTS {
+                let secs = response
+                    .headers()
+                    .get(reqwest::header::RETRY_AFTER)
+                    .and_then(|v| v.to_str().ok()?.parse().ok())
+                    .unwrap_or(1);
+                tokio::time::sleep(Duration::from_secs(secs)).await;
+                continue;
+            }
+            return Ok(response.error_for_status()?.json().await?);
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Quota accounting
+
+/// How a run spent a quota, from the fake's request log.
+#[derive(Debug, Default)]
+struct QuotaUse {
+    windows: u64,
+    throttled_windows: u64,
+    rejections: u64,
+    /// 429s after the first of their window.
+    beyond_first: u64,
+    /// 429s for requests sent after the window's first 429 had been answered: the client
+    /// already knew the limit, so these are pure waste.
+    after_revealed: u64,
+    /// How long after a throttled window's end the next request arrived: Retry-After is
+    /// whole seconds, so a client that waits exactly as told lands within a second.
+    resume_lag: Vec<Duration>,
+}
+
+/// Rebuilds the fake's fixed windows from the log. The fake checks the quota after its
+/// latency, so a request is counted at `received_at + latency`; a window opens with the
+/// first request counted after the previous one ended.
+fn quota_use(records: &[RequestRecord], quota: Quota, latency: Duration) -> QuotaUse {
+    let mut used = QuotaUse::default();
+    let mut windows: Vec<Vec<&RequestRecord>> = Vec::new();
+    let mut window_end: Option<Duration> = None;
+    for record in records {
+        let counted = record.received_at + latency;
+        if window_end.is_none_or(|end| counted >= end) {
+            window_end = Some(counted + quota.window);
+            windows.push(Vec::new());
+        }
+        if let Some(window) = windows.last_mut() {
+            window.push(record);
+        }
+    }
+    used.windows = windows.len() as u64;
+    for (i, window) in windows.iter().enumerate() {
+        let throttled: Vec<&&RequestRecord> = window.iter().filter(|r| r.throttled).collect();
+        let Some(revealed) = throttled.iter().filter_map(|r| r.finished_at).min() else {
+            continue;
+        };
+        used.throttled_windows += 1;
+        used.rejections += throttled.len() as u64;
+        used.beyond_first += throttled.len() as u64 - 1;
+        used.after_revealed += throttled
+            .iter()
+            .filter(|r| r.received_at > revealed)
+            .count() as u64;
+        let end = window[0].received_at + latency + quota.window;
+        if let Some(next) = windows.get(i + 1).and_then(|w| w.first()) {
+            used.resume_lag.push(next.received_at.saturating_sub(end));
+        }
+    }
+    used
+}
+
+// ---------------------------------------------------------------------------------------
+// Reports
+
+fn print_report(args: &Args, range: Range, floor: &Floor, sync: &SyncRun, naive: &NaiveRun) {
+    let latency = Duration::from_millis(args.latency);
+    println!();
+    println!("wikitop backfill benchmark: {}, {range}", args.project);
+    println!(
+        "fakewiki: realistic universe (seed {}), latency {} ms, {}, {}",
+        args.seed,
+        args.latency,
+        args.quota.map_or("no quota".to_owned(), |q| format!(
+            "quota {}/{} s",
+            q.requests,
+            q.window.as_secs()
+        )),
+        if args.token {
+            "Bearer token (quota ×10)"
+        } else {
+            "anonymous"
+        },
+    );
+    println!("wikitop: {}", sync.summary);
+    println!();
+    let days = f64::from(range.len());
+    let naive_days = f64::from(naive.days.max(1));
+    let (s, n) = (&sync.stats, &naive.stats);
+    let sync_per_day = s.requests as f64 / days;
+    let naive_per_day = n.requests as f64 / naive_days;
+    let sync_secs_day = sync.wall.as_secs_f64() / days;
+    let naive_secs_day = naive.wall.as_secs_f64() / naive_days;
+    let request_ratio = naive_per_day / sync_per_day;
+    let time_ratio = naive_secs_day / sync_secs_day;
+    println!(
+        "{:<28}{:>16}{:>20}",
+        "",
+        "wikitop sync",
+        format!(
+            "naive ({} day{})",
+            naive.days,
+            if naive.days == 1 { "" } else { "s" }
+        )
+    );
+    row(
+        "days",
+        thousands(u64::from(range.len())),
+        naive.days.to_string(),
+    );
+    row(
+        "HTTP requests",
+        thousands(s.requests),
+        thousands(n.requests),
+    );
+    row(
+        "  top lists",
+        thousands(s.top_requests),
+        thousands(n.top_requests),
+    );
+    row(
+        "  categories",
+        thousands(s.category_requests),
+        thousands(n.category_requests),
+    );
+    row(
+        "429s received",
+        thousands(s.served_429),
+        thousands(n.served_429),
+    );
+    row(
+        "max in flight",
+        s.max_in_flight.to_string(),
+        n.max_in_flight.to_string(),
+    );
+    row("wall time", secs(sync.wall), secs(naive.wall));
+    row(
+        "requests/s",
+        rate(s.requests, sync.wall),
+        rate(n.requests, naive.wall),
+    );
+    row_ratio(
+        "requests/day",
+        format!("{sync_per_day:.2}"),
+        format!("{naive_per_day:.1}"),
+        request_ratio,
+    );
+    row_ratio(
+        "seconds/day",
+        format!("{sync_secs_day:.4}"),
+        format!("{naive_secs_day:.3}"),
+        time_ratio,
+    );
+    row(
+        "peak RSS",
+        format!("{:.1} MB", sync.peak_rss_mb),
+        "-".into(),
+    );
+    println!();
+
+    let floor_ratio = s.requests as f64 / floor.total() as f64;
+    println!(
+        "{:<28}{:>16}   ({} top lists + {} categories: {} unique titles in {} batches of 50)",
+        "request floor",
+        thousands(floor.total()),
+        thousands(floor.top_lists),
+        thousands(floor.categories),
+        thousands(floor.unique_titles),
+        thousands(floor.batches),
+    );
+    println!("{:<28}{:>16.3}", "requests / floor", floor_ratio);
+    let critical = s
+        .category_requests
+        .max(s.top_requests.div_ceil(TOP_LISTS_IN_FLIGHT));
+    let latency_floor = latency * u32::try_from(critical).unwrap_or(u32::MAX);
+    let latency_ratio = sync.wall.as_secs_f64() / latency_floor.as_secs_f64();
+    if !latency.is_zero() {
+        println!(
+            "{:<28}{:>16}   ({} requests on the critical path × {} ms)",
+            "latency floor",
+            secs(latency_floor),
+            thousands(critical),
+            args.latency
+        );
+        println!("{:<28}{:>16.3}", "wall / latency floor", latency_ratio);
+    }
+    let quota_report = args.quota.map(|q| print_quota(args, q, sync));
+
+    println!();
+    println!("targets");
+    target(
+        floor_ratio <= MAX_FLOOR_RATIO,
+        "requests ≤ 1.10 × floor",
+        format!("{floor_ratio:.3}"),
+    );
+    if !latency.is_zero() && args.quota.is_none() {
+        target(
+            latency_ratio <= MAX_LATENCY_FLOOR_RATIO,
+            "wall ≤ 1.25 × latency floor",
+            format!("{latency_ratio:.3}"),
+        );
+    }
+    if let Some((quota_ratio, used)) = quota_report {
+        target(
+            used.after_revealed == 0,
+            "no request wasted after a 429",
+            used.after_revealed.to_string(),
+        );
+        target(
+            quota_ratio <= MAX_QUOTA_FLOOR_RATIO,
+            "wall ≤ 1.15 × requests/quota × window",
+            format!("{quota_ratio:.3}"),
+        );
+    }
+    target(
+        request_ratio >= MIN_BASELINE_RATIO,
+        "≥ 30× fewer requests/day than naive",
+        format!("{request_ratio:.1}×"),
+    );
+    target(
+        time_ratio >= MIN_BASELINE_RATIO,
+        "≥ 30× less wall time/day than naive",
+        format!("{time_ratio:.1}×"),
+    );
+    target(
+        sync.peak_rss_mb <= MAX_RSS_MB,
+        "peak RSS ≤ 100 MB",
+        format!("{:.1} MB", sync.peak_rss_mb),
+    );
+    if latency.is_zero() && args.quota.is_none() {
+        let label = format!(
+            "0 ms latency: wall < 20 s ({})",
+            if range.len() >= 1337 {
+                "full range"
+            } else {
+                "partial range"
+            }
+        );
+        target(
+            sync.wall.as_secs_f64() < MAX_CPU_BOUND_SECS,
+            &label,
+            secs(sync.wall),
+        );
+    }
+}
+
+/// The quota lines; returns the wall-time ratio and the accounting for the targets.
+fn print_quota(args: &Args, quota: Quota, sync: &SyncRun) -> (f64, QuotaUse) {
+    let factor = if args.token { TOKEN_QUOTA_FACTOR } else { 1 };
+    let effective = Quota {
+        requests: quota.requests * factor,
+        window: quota.window,
+    };
+    let used = quota_use(
+        &sync.records,
+        effective,
+        Duration::from_millis(args.latency),
+    );
+    let accepted = sync.stats.requests - sync.stats.quota_rejections;
+    let floor = effective
+        .window
+        .mul_f64(accepted as f64 / f64::from(effective.requests));
+    let ratio = sync.wall.as_secs_f64() / floor.as_secs_f64();
+    println!(
+        "{:<28}{:>16}   ({} accepted requests / {} per {} s)",
+        "requests/quota × window",
+        secs(floor),
+        thousands(accepted),
+        effective.requests,
+        effective.window.as_secs()
+    );
+    println!("{:<28}{:>16.3}", "wall / quota floor", ratio);
+    println!(
+        "{:<28}{:>16}   (in {} of {} windows; {} beyond the first per window; {} sent after a 429 was answered)",
+        "429s",
+        used.rejections,
+        used.throttled_windows,
+        used.windows,
+        used.beyond_first,
+        used.after_revealed
+    );
+    if let Some(max) = used.resume_lag.iter().max() {
+        let mean = used.resume_lag.iter().sum::<Duration>()
+            / u32::try_from(used.resume_lag.len()).unwrap_or(1);
+        let mean = format!("{:.2} s", mean.as_secs_f64());
+        println!(
+            "{:<28}{mean:>16}   (max {:.2} s; Retry-After is whole seconds)",
+            "resumed after window end",
+            max.as_secs_f64()
+        );
+    }
+    println!("{:<28}{:>16}", "pause lines logged", sync.pause_lines.len());
+    if let Some(line) = sync.pause_lines.first() {
+        println!("  e.g. {line}");
+    }
+    (ratio, used)
+}
+
+fn compare_rss(fake: &FakeWiki, args: &Args, range: Range) -> Result<()> {
+    let short = Range::new(range.since, Some(SHORT_RSS_DAYS.min(range.len())))?;
+    let mut runs = Vec::new();
+    for r in [short, range] {
+        eprintln!("Running wikitop sync over {r} …");
+        runs.push(run_wikitop(fake, args, r)?);
+    }
+    println!();
+    println!(
+        "peak RSS of wikitop sync, {}, latency {} ms:",
+        args.project, args.latency
+    );
+    for run in &runs {
+        println!(
+            "  {:<44} {:>8.1} MB   wall {:>8}   {} requests",
+            run.range.to_string(),
+            run.peak_rss_mb,
+            secs(run.wall),
+            thousands(run.stats.requests)
+        );
+    }
+    let (small, large) = (runs[0].peak_rss_mb, runs[1].peak_rss_mb);
+    let growth = large / small;
+    println!();
+    target(
+        large <= MAX_RSS_MB,
+        "peak RSS ≤ 100 MB",
+        format!("{large:.1} MB"),
+    );
+    target(
+        growth <= MAX_RSS_GROWTH,
+        "flat: long-range RSS ≤ 1.25 × 100-day RSS",
+        format!("{growth:.2}×"),
+    );
+    Ok(())
+}
+
+fn row(label: &str, sync: String, naive: String) {
+    println!("{label:<28}{sync:>16}{naive:>20}");
+}
+
+fn row_ratio(label: &str, sync: String, naive: String, ratio: f64) {
+    println!("{label:<28}{sync:>16}{naive:>20}   naive / wikitop {ratio:.1}×");
+}
+
+fn target(pass: bool, what: &str, measured: String) {
+    println!(
+        "  {} {what:<44} {measured}",
+        if pass { "PASS" } else { "FAIL" }
+    );
+}
+
+fn secs(d: Duration) -> String {
+    format!("{:.2} s", d.as_secs_f64())
+}
+
+fn rate(requests: u64, wall: Duration) -> String {
+    format!(
+        "{:.1}",
+        requests as f64 / wall.as_secs_f64().max(f64::EPSILON)
+    )
+}
+
+/// `3512` → `3,512`.
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
