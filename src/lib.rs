@@ -47,11 +47,13 @@ pub async fn sync(settings: &Settings, reporter: Arc<dyn Reporter>) -> Result<Ru
             } else {
                 DuckDbSink::open(path)?
             };
-            pipeline::run(settings, &mut sink, reporter).await
+            // Boxed: the pipeline's future is large, and callers (tests, the
+            // scheduler) may poll it on a thread with a small stack.
+            Box::pin(pipeline::run(settings, &mut sink, reporter)).await
         }
         StoreSettings::BigQuery(config) => {
-            let mut sink = BigQuerySink::open(config).await?;
-            pipeline::run(settings, &mut sink, reporter).await
+            let mut sink = Box::pin(BigQuerySink::open(config)).await?;
+            Box::pin(pipeline::run(settings, &mut sink, reporter)).await
         }
     }
 }

@@ -10,6 +10,8 @@
 //! - `fail_next_merge`: the next MERGE's `@rows` gets an impossible date in its middle
 //!   row, so the job fails at run time, part-way through the chunk.
 //!
+//! - `set_down`: every request answered 503, as a warehouse that went away mid-run.
+//!
 //! Everything else is forwarded unchanged.
 
 use std::collections::HashMap;
@@ -29,6 +31,8 @@ const MAX_BODY: usize = 64 * 1024 * 1024;
 struct Faults {
     drop_next_merge_response: bool,
     fail_next_merge: bool,
+    /// Every request answered 503, as a warehouse that went away.
+    down: bool,
 }
 
 #[derive(Default)]
@@ -58,6 +62,20 @@ impl Proxy {
     fn lock(&self) -> MutexGuard<'_, Shared> {
         // A panicking test thread must not hide the log from the others.
         self.shared.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Switches a running shim; cheap to clone, `Send`.
+#[derive(Clone)]
+pub struct Control(Proxy);
+
+impl Control {
+    pub fn set_down(&self, down: bool) {
+        self.0.lock().faults.down = down;
+    }
+
+    pub fn merges_forwarded(&self) -> usize {
+        self.0.lock().log.merges.len()
     }
 }
 
@@ -99,6 +117,16 @@ impl BqShim {
 
     pub fn drop_next_merge_response(&self) {
         self.proxy.lock().faults.drop_next_merge_response = true;
+    }
+
+    /// While down, every request gets 503 and nothing reaches the emulator.
+    pub fn set_down(&self, down: bool) {
+        self.control().set_down(down);
+    }
+
+    /// A handle that can switch the shim from another task.
+    pub fn control(&self) -> Control {
+        Control(self.proxy.clone())
     }
 
     pub fn fail_next_merge(&self) {
@@ -203,6 +231,13 @@ fn corrupt_rows(job: &mut Value) -> bool {
 }
 
 async fn forward(State(proxy): State<Proxy>, request: Request) -> Response {
+    if proxy.lock().faults.down {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "shim: the warehouse is down",
+        )
+            .into_response();
+    }
     let (parts, body) = request.into_parts();
     let Ok(mut body) = axum::body::to_bytes(body, MAX_BODY).await else {
         return (StatusCode::PAYLOAD_TOO_LARGE, "shim: body too large").into_response();

@@ -898,3 +898,116 @@ async fn bigquery_large_writes_are_chunked_by_size() {
 fn bigquery_emulator_is_configured() {
     emulator();
 }
+
+/// The whole pipeline into BigQuery: a month synced from the fake Wikimedia server, with
+/// the warehouse going away after the first chunk. The run fails with a clear error, the
+/// table holds only whole days exactly as served, and the next run completes the range.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bigquery_sync_survives_the_warehouse_going_away_mid_run() {
+    use crate::support;
+    use fakewiki::{Config, FakeWiki};
+
+    let store = Bq::with_shim("warehouse_down").await;
+    let fake = FakeWiki::start(Config::realistic(31))
+        .await
+        .expect("fake wiki");
+    let range = support::days(jiff::civil::date(2024, 7, 1), jiff::civil::date(2024, 8, 9));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut settings = support::settings(
+        &fake,
+        &dir.path().join("unused.duckdb"),
+        range[0],
+        range[39],
+    );
+    settings.store = wikitop::StoreSettings::BigQuery(store.config());
+    let mut sink = store.open().await.expect("open");
+
+    // Down as soon as the first chunk's MERGE has gone through (the first MERGE is
+    // the run's row in ingest_runs).
+    let control = store.shim().control();
+    let watcher = tokio::spawn(async move {
+        while control.merges_forwarded() < 2 {
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        control.set_down(true);
+    });
+    let err = support::sync(&settings)
+        .await
+        .expect_err("the warehouse went away");
+    watcher.await.expect("watcher");
+    assert!(matches!(err, Error::Store { .. }), "{err}");
+    assert!(
+        err.to_string().starts_with("the store failed while "),
+        "{err}"
+    );
+
+    let stored = store.rows(&mut sink).await;
+    let days: std::collections::BTreeSet<String> = stored.iter().map(|r| r.date.clone()).collect();
+    assert!(
+        !days.is_empty() && days.len() < 40,
+        "{} days stored before the outage",
+        days.len()
+    );
+    assert_matches_fake(&stored, &fake, &days);
+
+    store.shim().set_down(false);
+    let report = support::sync(&settings)
+        .await
+        .expect("the next run recovers");
+    assert_eq!(report.days_written as usize, 40 - days.len());
+    let stored = store.rows(&mut sink).await;
+    let all: std::collections::BTreeSet<String> = range.iter().map(|d| d.to_string()).collect();
+    assert_matches_fake(&stored, &fake, &all);
+}
+
+/// Every stored row equals what the fake served for exactly `days`, no row missing or extra.
+fn assert_matches_fake(
+    stored: &[Row],
+    fake: &fakewiki::FakeWiki,
+    days: &std::collections::BTreeSet<String>,
+) {
+    let mut want = Vec::new();
+    for day in days {
+        let date: Date = day.parse().expect("a date");
+        for r in fake
+            .expected_day("en.wikipedia", "all-access", date, 100)
+            .expect("served")
+        {
+            want.push((
+                day.clone(),
+                r.article,
+                r.rank as i64,
+                r.views as i64,
+                r.title,
+                r.page_id,
+                r.namespace.map(i64::from),
+                r.page_status,
+                r.categories,
+                r.hidden_categories,
+            ));
+        }
+    }
+    let mut got: Vec<_> = stored
+        .iter()
+        .map(|r| {
+            (
+                r.date.clone(),
+                r.article.clone(),
+                r.rank,
+                r.views,
+                r.title.clone(),
+                r.page_id,
+                r.namespace,
+                r.page_status.clone(),
+                r.categories.clone(),
+                r.hidden_categories.clone(),
+            )
+        })
+        .collect();
+    want.sort();
+    got.sort();
+    assert_eq!(got.len(), want.len());
+    for (g, w) in got.iter().zip(&want) {
+        assert_eq!(g, w);
+    }
+}

@@ -192,11 +192,13 @@ impl Universe {
         let resolved = self.resolve(project, parsed);
         row.title = resolved.title.text;
         row.namespace = Some(resolved.title.ns);
+        // A redirect to a page that does not exist is `missing`: the status says whether
+        // the stored categories belong to a real page (`page_id` is NULL exactly then).
         row.page_status = match (&resolved.page, resolved.redirected_from.is_some()) {
-            (_, true) => "redirect",
+            (Page::Missing | Page::Redirect { .. }, _) => "missing",
+            (Page::Special, _) => "special",
+            (Page::Existing { .. }, true) => "redirect",
             (Page::Existing { .. }, false) => "ok",
-            (Page::Missing | Page::Redirect { .. }, false) => "missing",
-            (Page::Special, false) => "special",
         }
         .to_owned();
         if let Page::Existing {
