@@ -349,3 +349,47 @@ fn dry_run_prints_the_plan_and_fetches_nothing() {
     );
     assert_eq!(fake.stats().requests, requests);
 }
+
+#[test]
+fn schedule_stopped_mid_sync_exits_0_quickly_and_leaves_only_whole_days() {
+    let fake =
+        FakeWiki::start_blocking(Config::realistic(16).latency(Duration::from_millis(40))).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("w.duckdb");
+    let mut child = command(
+        &fake,
+        &db,
+        &["schedule", "--since", SINCE, "--until", UNTIL],
+    )
+    .stdout(Stdio::null())
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap();
+    let rx = lines(&mut child);
+    wait_for(&rx, "Stored day.", Duration::from_secs(30));
+    Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status()
+        .unwrap();
+    let started = Instant::now();
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{status:?}");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "took {:?}",
+        started.elapsed()
+    );
+    let stored: Vec<_> = read_store(&db, "en.wikipedia", date(2024, 5, 1), date(2024, 5, 30))
+        .iter()
+        .map(|r| r.date)
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    assert!(
+        !stored.is_empty() && stored.len() < 30,
+        "{} days: the sync was not interrupted mid-way",
+        stored.len()
+    );
+    assert_store_matches(&db, &fake, "en.wikipedia", &stored, 100);
+}
