@@ -22,7 +22,9 @@ use tokio::time::Instant;
 
 use crate::error::{Error, Result};
 use crate::http::{Http, WaitObserver};
-use crate::model::{Day, DayBatch, PageInfo, Project, RunRecord, RunStatus, TopEntry, TopRow};
+use crate::model::{
+    Day, DayBatch, PageInfo, PageStatus, Project, RunRecord, RunStatus, TopEntry, TopRow,
+};
 use crate::settings::Settings;
 use crate::sinks::Sink;
 use crate::sources::categories::{self, MAX_TITLES_PER_REQUEST};
@@ -399,54 +401,80 @@ async fn project_exists(
     Ok(matches!(list, TopList::Published(_)))
 }
 
-/// Pages resolved in this run, by article name. A page not seen in any top list for
-/// `CACHE_HORIZON_DAYS` is dropped, so memory stays flat however long the range is;
-/// titles come back after such a gap rarely enough that refetching them costs little.
+/// Every page resolved in this run, by article name, so each title is fetched once per
+/// run however many days it trends. Pages are kept compact — category names interned
+/// once for the run, a page holding their numbers — so a years-long backfill's tens of
+/// thousands of pages take a few megabytes; full `PageInfo`s are rebuilt per day.
+#[derive(Default)]
 struct PageCache {
-    pages: HashMap<String, (Arc<PageInfo>, Day)>,
-    days_since_eviction: u32,
+    pages: HashMap<Box<str>, CompactPage>,
+    names: Vec<Box<str>>,
+    ids: HashMap<Box<str>, u32>,
 }
 
-/// How long an unseen page stays cached (see `PageCache`).
-const CACHE_HORIZON_DAYS: i32 = 120;
+struct CompactPage {
+    title: Box<str>,
+    page_id: Option<i64>,
+    namespace: Option<i32>,
+    status: PageStatus,
+    categories: Box<[u32]>,
+    hidden: Box<[u32]>,
+    fetched_at: Timestamp,
+}
 
 impl PageCache {
-    fn new() -> Self {
-        PageCache {
-            pages: HashMap::new(),
-            days_since_eviction: 0,
-        }
+    fn contains(&self, article: &str) -> bool {
+        self.pages.contains_key(article)
     }
 
-    /// Marks the page seen on `day`; false when it is not cached.
-    fn touch(&mut self, article: &str, day: Day) -> bool {
-        match self.pages.get_mut(article) {
-            Some((_, seen)) => {
-                *seen = (*seen).max(day);
-                true
-            }
-            None => false,
-        }
+    fn insert(&mut self, article: String, page: PageInfo) {
+        let categories = self.intern(&page.categories);
+        let hidden = self.intern(&page.hidden_categories);
+        let compact = CompactPage {
+            title: page.title.into(),
+            page_id: page.page_id,
+            namespace: page.namespace,
+            status: page.status,
+            categories,
+            hidden,
+            fetched_at: page.fetched_at,
+        };
+        self.pages.insert(article.into(), compact);
     }
 
-    fn get(&self, article: &str) -> Option<&Arc<PageInfo>> {
-        self.pages.get(article).map(|(page, _)| page)
+    fn intern(&mut self, names: &[String]) -> Box<[u32]> {
+        names
+            .iter()
+            .map(|name| match self.ids.get(name.as_str()) {
+                Some(id) => *id,
+                None => {
+                    let id = u32::try_from(self.names.len()).unwrap_or(u32::MAX);
+                    self.names.push(name.as_str().into());
+                    self.ids.insert(name.as_str().into(), id);
+                    id
+                }
+            })
+            .collect()
     }
 
-    fn insert(&mut self, article: String, page: PageInfo, day: Day) {
-        self.pages.insert(article, (Arc::new(page), day));
-    }
-
-    /// Drops pages unseen for the horizon; runs every few days, the scan is cheap.
-    fn evict(&mut self, today: Day) {
-        self.days_since_eviction += 1;
-        if self.days_since_eviction < 16 {
-            return;
-        }
-        self.days_since_eviction = 0;
-        if let Ok(cutoff) = today.checked_sub(jiff::Span::new().days(CACHE_HORIZON_DAYS)) {
-            self.pages.retain(|_, (_, seen)| *seen >= cutoff);
-        }
+    /// The page as the sinks want it.
+    fn get(&self, article: &str) -> Option<PageInfo> {
+        let page = self.pages.get(article)?;
+        let names = |ids: &[u32]| -> Vec<String> {
+            ids.iter()
+                .filter_map(|id| self.names.get(*id as usize))
+                .map(|name| name.to_string())
+                .collect()
+        };
+        Some(PageInfo {
+            title: page.title.to_string(),
+            page_id: page.page_id,
+            namespace: page.namespace,
+            status: page.status,
+            categories: names(&page.categories),
+            hidden_categories: names(&page.hidden),
+            fetched_at: page.fetched_at,
+        })
     }
 }
 
@@ -462,11 +490,10 @@ async fn resolve_categories(
     tx: mpsc::Sender<DayOutcome>,
     stored_before: bool,
 ) -> Result<()> {
-    let mut cache = PageCache::new();
+    let mut cache = PageCache::default();
     let mut queued: HashSet<String> = HashSet::new();
     let mut pending: VecDeque<String> = VecDeque::new();
     let mut waiting: VecDeque<PendingDay> = VecDeque::new();
-    let mut newest = settings.since;
     let mut any_published = false;
     let mut open = true;
     loop {
@@ -499,7 +526,7 @@ async fn resolve_categories(
             match categories::fetch_categories(http, action_url, &batch, Timestamp::now()).await {
                 Ok(infos) => {
                     for (article, info) in batch.into_iter().zip(infos) {
-                        cache.insert(article, info, newest);
+                        cache.insert(article, info);
                     }
                 }
                 Err(e) => {
@@ -533,14 +560,12 @@ async fn resolve_categories(
             None => open = false,
             Some((day, Ok(TopList::Published(entries)))) => {
                 any_published = true;
-                newest = newest.max(day);
                 for e in &entries {
-                    if !cache.touch(&e.article, day) && queued.insert(e.article.clone()) {
+                    if !cache.contains(&e.article) && queued.insert(e.article.clone()) {
                         pending.push_back(e.article.clone());
                     }
                 }
                 waiting.push_back(PendingDay { day, entries });
-                cache.evict(newest);
             }
             Some((day, Ok(TopList::NotFound))) => {
                 if !any_published && !stored_before {
@@ -576,7 +601,7 @@ fn assemble(
     let rows = entries
         .into_iter()
         .filter_map(|e| {
-            let page = cache.get(&e.article)?.clone();
+            let page = Arc::new(cache.get(&e.article)?);
             Some(TopRow {
                 rank: e.rank,
                 article: e.article,
