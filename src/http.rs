@@ -174,7 +174,18 @@ impl Http {
                 // The pause may have been set while this request queued for a permit.
                 self.wait_if_paused().await;
                 self.count(lane);
-                self.attempt(url, query, &check).await
+                let outcome = self.attempt(url, query, &check).await;
+                // Pause before the permits go: a request queued behind this one must
+                // not leave after the server said wait.
+                if let Attempt::Retry {
+                    wait: Some(delay),
+                    reason,
+                    ..
+                } = &outcome
+                {
+                    self.pause(*delay, reason).await;
+                }
+                outcome
             };
             let (reason, wait, is_throttle) = match outcome {
                 Attempt::Done(body) => return Ok(Fetched::Body(body)),
@@ -204,7 +215,7 @@ impl Http {
             let delay = wait.unwrap_or_else(|| self.backoff(tries.max(1)));
             if wait.is_some() {
                 // The server told us when: everyone waits, so no request is wasted.
-                self.pause_all(delay, &reason).await;
+                self.wait_if_paused().await;
             } else {
                 tracing::debug!(
                     url,
@@ -309,7 +320,8 @@ impl Http {
         }
     }
 
-    async fn pause_all(&self, delay: Duration, reason: &str) {
+    /// Holds every request until `delay` from now (unless a longer pause is on).
+    async fn pause(&self, delay: Duration, reason: &str) {
         let until = Instant::now() + delay;
         {
             let mut paused = self.paused_until.lock().await;
@@ -329,7 +341,6 @@ impl Http {
                 }
             }
         }
-        self.wait_if_paused().await;
     }
 }
 
