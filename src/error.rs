@@ -65,12 +65,14 @@ pub enum Error {
         secs: f64,
         last: String,
     },
+    #[error(
+        "could not connect to {url}: gave up after {tries} tries in {secs:.1} s; check the network (or WIKITOP_PAGEVIEWS_API / WIKITOP_ACTION_API) and run again"
+    )]
+    Unreachable { url: String, tries: u32, secs: f64 },
     #[error("{url} answered HTTP {status}, which is not worth retrying")]
     HttpStatus { url: String, status: u16 },
     #[error("could not build the HTTP client")]
     HttpClient(#[source] reqwest::Error),
-    #[error("the run was interrupted")]
-    Interrupted,
 }
 
 impl Error {

@@ -187,7 +187,8 @@ impl Http {
                 }
                 outcome
             };
-            let (reason, wait, is_throttle) = match outcome {
+            // `unreachable`: the last try could not even connect.
+            let (reason, wait, is_throttle, unreachable) = match outcome {
                 Attempt::Done(body) => return Ok(Fetched::Body(body)),
                 Attempt::NotFound => return Ok(Fetched::NotFound),
                 Attempt::Fatal(err) => return Err(err),
@@ -195,13 +196,21 @@ impl Http {
                     reason,
                     wait,
                     throttle,
-                } => (reason, wait, throttle),
+                    unreachable,
+                } => (reason, wait, throttle, unreachable),
             };
             if is_throttle {
                 throttled += 1;
                 self.stats.throttled.fetch_add(1, Ordering::Relaxed);
             } else {
                 tries += 1;
+            }
+            if tries >= self.policy.max_tries && unreachable {
+                return Err(Error::Unreachable {
+                    url: url.to_owned(),
+                    tries: tries + throttled,
+                    secs: started.elapsed().as_secs_f64(),
+                });
             }
             if tries >= self.policy.max_tries || throttled >= MAX_THROTTLED_TRIES {
                 return Err(Error::GaveUp {
@@ -249,7 +258,14 @@ impl Http {
         }
         let response = match request.send().await {
             Ok(r) => r,
-            Err(e) => return Attempt::transient(describe(&e), None),
+            Err(e) => {
+                return Attempt::Retry {
+                    reason: describe(&e),
+                    wait: None,
+                    throttle: false,
+                    unreachable: e.is_connect(),
+                };
+            }
         };
         let status = response.status();
         let retry_after = retry_after(response.headers());
@@ -261,6 +277,7 @@ impl Http {
                 reason: "HTTP 429 Too Many Requests".into(),
                 wait: retry_after,
                 throttle: true,
+                unreachable: false,
             };
         }
         if status.is_server_error() && status != reqwest::StatusCode::NOT_IMPLEMENTED
@@ -351,6 +368,8 @@ enum Attempt<T> {
         reason: String,
         wait: Option<Duration>,
         throttle: bool,
+        /// The request could not connect at all.
+        unreachable: bool,
     },
     Fatal(Error),
 }
@@ -361,6 +380,7 @@ impl<T> Attempt<T> {
             reason,
             wait,
             throttle: false,
+            unreachable: false,
         }
     }
 }

@@ -370,6 +370,11 @@ async fn fetch_tops(
             tracing::info!(%project, %day, "Not published yet by the Pageviews API; stopping here.");
             return Ok(Some(day));
         }
+        if let Err(e @ Error::Unreachable { .. }) = list {
+            // Every other day would fail the same way, each after its full backoff:
+            // stop; the days already stored stay, and the next run resumes.
+            return Err(e);
+        }
         any_published |= matches!(list, Ok(TopList::Published(_)));
         if tx.send((day, list)).await.is_err() {
             break; // the categories stage stopped: the run is ending

@@ -218,3 +218,43 @@ fn a_config_file_sets_options_and_flags_win() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn an_unreachable_wikimedia_stops_the_run_with_one_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let started = std::time::Instant::now();
+    let out = Command::new(wikitop())
+        .args([
+            "sync",
+            "--since",
+            "2024-01-01",
+            "--until",
+            "2024-03-31",
+            "--max-tries",
+            "2",
+            "--retry-base-ms",
+            "5",
+            "--db",
+        ])
+        .arg(dir.path().join("w.duckdb"))
+        .env("WIKITOP_PAGEVIEWS_API", "http://127.0.0.1:9/api/rest_v1")
+        .env("WIKITOP_ACTION_API", "http://127.0.0.1:9/w/api.php")
+        .env_remove("WIKITOP_SINK")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let error: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("error: "))
+        .collect();
+    assert_eq!(error.len(), 1, "{stderr}");
+    assert!(
+        error[0].starts_with("error: could not connect to http://127.0.0.1:9/api/rest_v1/"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    // Stopped at once instead of failing 91 days one after another.
+    assert!(String::from_utf8_lossy(&out.stdout).is_empty());
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+}
