@@ -966,42 +966,31 @@ fn assert_matches_fake(
     fake: &fakewiki::FakeWiki,
     days: &std::collections::BTreeSet<String>,
 ) {
-    let mut want = Vec::new();
+    use crate::support::{Comparable, comparable_expected};
+    let mut want: Vec<(String, String, Comparable)> = Vec::new();
     for day in days {
         let date: Date = day.parse().expect("a date");
         for r in fake
             .expected_day("en.wikipedia", "all-access", date, 100)
             .expect("served")
         {
-            want.push((
-                day.clone(),
-                r.article,
-                r.rank as i64,
-                r.views as i64,
-                r.title,
-                r.page_id,
-                r.namespace.map(i64::from),
-                r.page_status,
-                r.categories,
-                r.hidden_categories,
-            ));
+            want.push((day.clone(), r.article.clone(), comparable_expected(&r)));
         }
     }
-    let mut got: Vec<_> = stored
+    let mut got: Vec<(String, String, Comparable)> = stored
         .iter()
         .map(|r| {
-            (
-                r.date.clone(),
-                r.article.clone(),
-                r.rank,
-                r.views,
+            let comparable = (
+                u32::try_from(r.rank).expect("a rank"),
+                u64::try_from(r.views).expect("views"),
                 r.title.clone(),
                 r.page_id,
-                r.namespace,
+                r.namespace.map(|n| i32::try_from(n).expect("a namespace")),
                 r.page_status.clone(),
                 r.categories.clone(),
                 r.hidden_categories.clone(),
-            )
+            );
+            (r.date.clone(), r.article.clone(), comparable)
         })
         .collect();
     want.sort();
