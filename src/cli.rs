@@ -138,10 +138,12 @@ pub struct SyncArgs {
     /// Sync only this share of the days: `i/n` (defaults from CLOUD_RUN_TASK_INDEX/COUNT).
     #[arg(long, value_name = "i/n")]
     shard: Option<String>,
-    /// Request budget for `--dry-run` time estimates, e.g. `500/1h`.
-    #[arg(long, value_name = "N/WINDOW")]
-    quota: Option<String>,
-    /// Your e-mail or URL, sent in the User-Agent as Wikimedia's policy asks.
+    /// Request budget that requests are paced to, and `--dry-run` estimates with, e.g.
+    /// `200/1min` [default: Wikimedia's limit, 200/1min; 600/1min with WIKITOP_ACCESS_TOKEN].
+    #[arg(long, env = "WIKITOP_RATE", value_name = "N/WINDOW")]
+    rate: Option<String>,
+    /// Your e-mail or URL, sent in the User-Agent as Wikimedia's policy asks (required
+    /// to fetch; each operator then has a rate-limit counter of their own).
     #[arg(long, env = "WIKITOP_CONTACT")]
     contact: Option<String>,
     /// Pageviews API base URL.
@@ -203,7 +205,7 @@ impl SyncArgs {
                 contact: self.contact.clone(),
                 access_token: std::env::var("WIKITOP_ACCESS_TOKEN").ok(),
                 pageviews_concurrency: self.pageviews_concurrency,
-                quota: self.quota.clone(),
+                rate: self.rate.clone(),
                 http_timeout_secs: self.http_timeout,
                 max_tries: self.max_tries,
                 retry_base_ms: self.retry_base_ms,
@@ -356,16 +358,14 @@ fn print_report(settings: &Settings, report: &RunReport) {
                 ranges(days)
             );
         }
-        print!("Estimated requests: {}", plan.estimated_requests);
-        match (plan.estimated_time, settings.quota) {
-            (Some(t), Some(q)) => println!(
-                " (about {} at {} requests per {}s).",
-                human_duration(t),
-                q.requests,
-                q.window.as_secs()
-            ),
-            _ => println!("."),
-        }
+        let rate = settings.http.rate;
+        println!(
+            "Estimated requests: {} (about {} at {} requests per {}).",
+            plan.estimated_requests,
+            human_duration(plan.estimated_time),
+            rate.requests,
+            human_duration(rate.window)
+        );
         println!(
             "{} day(s) already stored would be skipped.",
             report.days_skipped

@@ -26,6 +26,10 @@ pub enum Error {
         "unknown project `{0}`: the Pageviews API has no top list for it on a day that is long published"
     )]
     ProjectNotFound(String),
+    #[error(
+        "a contact is required: pass `--contact` or set WIKITOP_CONTACT to your e-mail or URL, which Wikimedia's User-Agent policy asks of every operator (without it, all wikitop users would share one rate-limit counter)"
+    )]
+    ContactRequired,
     #[error("invalid {what} `{value}`: {why}")]
     InvalidSetting {
         what: &'static str,
@@ -88,11 +92,18 @@ impl Error {
                 | Error::TopOutOfRange(_)
                 | Error::UnknownProject(_)
                 | Error::ProjectNotFound(_)
+                | Error::ContactRequired
                 | Error::InvalidSetting { .. }
                 | Error::StoreOpen { .. }
                 | Error::SchemaMismatch { .. }
                 | Error::NoCredentials(_)
         )
+    }
+
+    /// The server refused the request for its length (414, or 413 for a body): the
+    /// caller can split it.
+    pub fn is_request_too_long(&self) -> bool {
+        matches!(self, Error::HttpStatus { status: 413 | 414, .. })
     }
 
     /// A store failure; the cause keeps only its message (driver errors nest a

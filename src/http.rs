@@ -10,7 +10,7 @@
 //! <https://www.mediawiki.org/wiki/Manual:Maxlag_parameter>
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::time::Duration;
 
 use serde::de::DeserializeOwned;
@@ -18,6 +18,7 @@ use tokio::sync::{Mutex, Semaphore};
 use tokio::time::Instant;
 
 use crate::error::{Error, Result};
+use crate::pace::Pacer;
 
 /// Read and connect timeouts: a Wikimedia response that takes longer is stuck.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -34,14 +35,49 @@ const MAX_BACKOFF: Duration = Duration::from_secs(120);
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(24 * 3600);
 /// Wikimedia asks for at most this many requests in flight per client.
 pub const MAX_IN_FLIGHT: usize = 3;
+/// A 429 without Retry-After waits this many backoff steps (5 s by default), doubling
+/// while 429s keep coming: "If no such header is present, clients should wait at least
+/// five seconds, or implement exponential back-off" (mediawiki.org, Wikimedia APIs/Rate limits).
+const BARE_429_STEPS: u32 = 5;
+/// Wikimedia's global limit for a client identified by a compliant User-Agent:
+/// 200 requests a minute (mediawiki.org, Wikimedia APIs/Rate limits, since May 2026).
+pub const DEFAULT_RATE: Rate = Rate {
+    requests: 200,
+    window: Duration::from_secs(60),
+};
+/// With an OAuth 2 access token: the Robot policy's 10 requests a second for
+/// authenticated clients (wikitech, Robot policy). The gateway grants established
+/// editors 2,000 a minute but new accounts only 200: those pass `--rate 200/1min`.
+pub const DEFAULT_RATE_WITH_TOKEN: Rate = Rate {
+    requests: 600,
+    window: Duration::from_secs(60),
+};
+
+/// A request budget: at most `requests` per `window`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rate {
+    pub requests: u32,
+    pub window: Duration,
+}
+
+impl Rate {
+    /// How long `requests` requests take at this rate.
+    pub fn time_for(self, requests: u64) -> Duration {
+        self.window
+            .mul_f64(requests as f64 / f64::from(self.requests.max(1)))
+    }
+}
 
 /// How the client behaves; resolved from settings before any request is sent.
 #[derive(Debug, Clone)]
 pub struct HttpPolicy {
-    /// Contact e-mail or URL for the User-Agent, as the robot policy asks.
+    /// The operator's e-mail or URL for the User-Agent, as the policy asks; `None` only
+    /// for runs that send no request (`--dry-run`).
     pub contact: Option<String>,
     /// OAuth 2 access token, sent as a Bearer token to lift the anonymous limits.
     pub access_token: Option<String>,
+    /// Requests leave evenly spaced within this budget.
+    pub rate: Rate,
     pub timeout: Duration,
     pub max_tries: u32,
     pub retry_base: Duration,
@@ -52,6 +88,7 @@ impl Default for HttpPolicy {
         HttpPolicy {
             contact: None,
             access_token: None,
+            rate: DEFAULT_RATE,
             timeout: DEFAULT_TIMEOUT,
             max_tries: DEFAULT_MAX_TRIES,
             retry_base: DEFAULT_RETRY_BASE,
@@ -84,11 +121,26 @@ pub enum Verdict {
         reason: String,
         wait: Option<Duration>,
     },
+    /// The server limits our rate in the body (`ratelimited`): handled like a 429.
+    Throttled(String),
     /// A definite answer that retrying cannot change.
     Fail(String),
 }
 
-/// The outcome of a GET that the caller must interpret.
+/// How a request carries its parameters.
+#[derive(Debug, Clone, Copy)]
+pub enum Method<'a> {
+    /// All parameters in the URL's query string.
+    Get,
+    /// `form` as an `application/x-www-form-urlencoded` body (the URL's query string
+    /// keeps the rest), with `headers` added.
+    PostForm {
+        form: &'a [(&'a str, &'a str)],
+        headers: &'a [(&'static str, &'static str)],
+    },
+}
+
+/// The outcome of a request that the caller must interpret.
 pub enum Fetched<T> {
     Body(T),
     NotFound,
@@ -105,24 +157,28 @@ pub struct Http {
     all: Semaphore,
     pageviews: Semaphore,
     action: Semaphore,
-    /// No request leaves before this instant: set by Retry-After and maxlag.
+    /// No request leaves before this instant: set by Retry-After, 429s and maxlag.
     paused_until: Mutex<Option<Instant>>,
+    /// 429s in a row without a success between them, for the bare-429 backoff.
+    throttle_streak: AtomicU32,
+    pacer: Pacer,
     pub stats: Arc<HttpStats>,
     observer: Option<Arc<dyn WaitObserver>>,
 }
 
-/// `wikitop/<version> (<contact or project URL>) reqwest/<version>`, per the policy.
+/// `wikitop/<version> (<operator's contact>; <project URL>) reqwest/<version>`: the
+/// format of Wikimedia's User-Agent policy, with the operator first so that each
+/// operator gets a rate-limit counter of their own. Without a contact (a dry run sends
+/// nothing) only the project is named.
 pub fn user_agent(contact: Option<&str>) -> String {
-    let contact = contact.unwrap_or(env!("CARGO_PKG_REPOSITORY"));
+    let repo = env!("CARGO_PKG_REPOSITORY");
+    let who = contact.map_or_else(|| repo.to_owned(), |c| format!("{c}; {repo}"));
     format!(
-        "wikitop/{} ({contact}) reqwest/{}",
+        "wikitop/{} ({who}) reqwest/{}",
         env!("CARGO_PKG_VERSION"),
-        REQWEST_VERSION
+        env!("WIKITOP_REQWEST_VERSION")
     )
 }
-
-/// The reqwest version in Cargo.lock, for the User-Agent.
-const REQWEST_VERSION: &str = "0.13";
 
 impl Http {
     pub fn new(
@@ -136,15 +192,20 @@ impl Http {
             .timeout(policy.timeout)
             .connect_timeout(DEFAULT_CONNECT_TIMEOUT.min(policy.timeout))
             .gzip(true)
+            // Wikimedia asks clients that authenticate to return its cookies, which carry
+            // the rate-limit class (mediawiki.org, Wikimedia APIs/Rate limits).
+            .cookie_store(policy.access_token.is_some())
             .build()
             .map_err(Error::HttpClient)?;
         Ok(Http {
             client,
+            pacer: Pacer::new(policy.rate.requests, policy.rate.window),
             policy,
             all: Semaphore::new(MAX_IN_FLIGHT),
             pageviews: Semaphore::new(pageviews_concurrency.clamp(1, MAX_IN_FLIGHT)),
             action: Semaphore::new(action_concurrency.clamp(1, MAX_IN_FLIGHT)),
             paused_until: Mutex::new(None),
+            throttle_streak: AtomicU32::new(0),
             stats: Arc::new(HttpStats::default()),
             observer,
         })
@@ -159,34 +220,24 @@ impl Http {
         query: &[(&str, &str)],
         check: impl Fn(&T) -> Verdict,
     ) -> Result<Fetched<T>> {
+        self.request_json(lane, url, query, Method::Get, check)
+            .await
+    }
+
+    /// Like `get_json`, with the parameters carried as `method` says.
+    pub async fn request_json<T: DeserializeOwned>(
+        &self,
+        lane: Lane,
+        url: &str,
+        query: &[(&str, &str)],
+        method: Method<'_>,
+        check: impl Fn(&T) -> Verdict,
+    ) -> Result<Fetched<T>> {
         let started = Instant::now();
         let mut tries = 0u32;
         let mut throttled = 0u32;
         loop {
-            self.wait_if_paused().await;
-            let outcome = {
-                let _all = self.all.acquire().await.expect("semaphore never closed");
-                let _lane = match lane {
-                    Lane::Pageviews => self.pageviews.acquire().await,
-                    Lane::Action => self.action.acquire().await,
-                }
-                .expect("semaphore never closed");
-                // The pause may have been set while this request queued for a permit.
-                self.wait_if_paused().await;
-                self.count(lane);
-                let outcome = self.attempt(url, query, &check).await;
-                // Pause before the permits go: a request queued behind this one must
-                // not leave after the server said wait.
-                if let Attempt::Retry {
-                    wait: Some(delay),
-                    reason,
-                    ..
-                } = &outcome
-                {
-                    self.pause(*delay, reason).await;
-                }
-                outcome
-            };
+            let outcome = self.send_paced(lane, url, query, method, &check).await;
             // `unreachable`: the last try could not even connect.
             let (reason, wait, is_throttle, unreachable) = match outcome {
                 Attempt::Done(body) => return Ok(Fetched::Body(body)),
@@ -221,11 +272,12 @@ impl Http {
                 });
             }
             self.stats.retries.fetch_add(1, Ordering::Relaxed);
-            let delay = wait.unwrap_or_else(|| self.backoff(tries.max(1)));
             if wait.is_some() {
-                // The server told us when: everyone waits, so no request is wasted.
+                // The server told us when (or throttled us): everyone waits, so no
+                // request is wasted.
                 self.wait_if_paused().await;
             } else {
+                let delay = self.backoff(tries.max(1));
                 tracing::debug!(
                     url,
                     retry_in_ms = delay.as_millis() as u64,
@@ -235,6 +287,52 @@ impl Http {
                 tokio::time::sleep(delay).await;
             }
         }
+    }
+
+    /// One try: waits for any pause, a permit and this request's turn in the budget.
+    async fn send_paced<T: DeserializeOwned>(
+        &self,
+        lane: Lane,
+        url: &str,
+        query: &[(&str, &str)],
+        method: Method<'_>,
+        check: &impl Fn(&T) -> Verdict,
+    ) -> Attempt<T> {
+        self.wait_if_paused().await;
+        let _all = self.all.acquire().await.expect("semaphore never closed");
+        let _lane = match lane {
+            Lane::Pageviews => self.pageviews.acquire().await,
+            Lane::Action => self.action.acquire().await,
+        }
+        .expect("semaphore never closed");
+        // The pause may have been set while this request queued for a permit.
+        self.wait_if_paused().await;
+        self.pacer.wait_turn().await;
+        self.count(lane);
+        let mut outcome = self.attempt(url, query, method, check).await;
+        match &mut outcome {
+            Attempt::Retry {
+                throttle: true,
+                wait,
+                ..
+            } => {
+                let streak = self.throttle_streak.fetch_add(1, Ordering::Relaxed) + 1;
+                wait.get_or_insert_with(|| self.throttle_backoff(streak));
+            }
+            Attempt::Retry { .. } => {}
+            _ => self.throttle_streak.store(0, Ordering::Relaxed),
+        }
+        // Pause before the permits go: a request queued behind this one must not leave
+        // after the server said wait.
+        if let Attempt::Retry {
+            wait: Some(delay),
+            reason,
+            ..
+        } = &outcome
+        {
+            self.pause(*delay, reason).await;
+        }
+        outcome
     }
 
     fn count(&self, lane: Lane) {
@@ -250,9 +348,16 @@ impl Http {
         &self,
         url: &str,
         query: &[(&str, &str)],
+        method: Method<'_>,
         check: &impl Fn(&T) -> Verdict,
     ) -> Attempt<T> {
-        let mut request = self.client.get(url).query(query);
+        let mut request = match method {
+            Method::Get => self.client.get(url).query(query),
+            Method::PostForm { form, headers } => headers.iter().fold(
+                self.client.post(url).query(query).form(form),
+                |r, (name, value)| r.header(*name, *value),
+            ),
+        };
         if let Some(token) = &self.policy.access_token {
             request = request.bearer_auth(token);
         }
@@ -273,12 +378,7 @@ impl Http {
             return Attempt::NotFound;
         }
         if status == reqwest::StatusCode::TOO_MANY_REQUESTS {
-            return Attempt::Retry {
-                reason: "HTTP 429 Too Many Requests".into(),
-                wait: retry_after,
-                throttle: true,
-                unreachable: false,
-            };
+            return Attempt::throttled("HTTP 429 Too Many Requests".into(), retry_after);
         }
         if status.is_server_error() && status != reqwest::StatusCode::NOT_IMPLEMENTED
             || status == reqwest::StatusCode::REQUEST_TIMEOUT
@@ -308,6 +408,7 @@ impl Http {
         match check(&body) {
             Verdict::Usable => Attempt::Done(body),
             Verdict::Retry { reason, wait } => Attempt::transient(reason, retry_after.or(wait)),
+            Verdict::Throttled(reason) => Attempt::throttled(reason, retry_after),
             Verdict::Fail(reason) => Attempt::Fatal(Error::GaveUp {
                 url: url.to_owned(),
                 tries: 1,
@@ -315,6 +416,15 @@ impl Http {
                 last: reason,
             }),
         }
+    }
+
+    /// The wait after the `streak`-th 429 in a row that named no Retry-After.
+    fn throttle_backoff(&self, streak: u32) -> Duration {
+        self.policy
+            .retry_base
+            .saturating_mul(BARE_429_STEPS)
+            .saturating_mul(1u32 << streak.saturating_sub(1).min(16))
+            .min(MAX_BACKOFF)
     }
 
     fn backoff(&self, try_no: u32) -> Duration {
@@ -375,6 +485,16 @@ enum Attempt<T> {
 }
 
 impl<T> Attempt<T> {
+    /// Rate-limited: waits as long as it is told, or a growing pause for everyone.
+    fn throttled(reason: String, wait: Option<Duration>) -> Self {
+        Attempt::Retry {
+            reason,
+            wait,
+            throttle: true,
+            unreachable: false,
+        }
+    }
+
     fn transient(reason: String, wait: Option<Duration>) -> Self {
         Attempt::Retry {
             reason,
@@ -454,14 +574,17 @@ mod tests {
     }
 
     #[test]
-    fn user_agent_names_the_tool_and_a_contact() {
+    fn user_agent_names_the_tool_the_operator_and_the_real_library() {
         let ua = user_agent(Some("ops@example.org"));
-        assert!(
-            ua.starts_with(&format!(
-                "wikitop/{} (ops@example.org) reqwest/",
-                env!("CARGO_PKG_VERSION")
-            )),
-            "{ua}"
+        let want = format!(
+            "wikitop/{} (ops@example.org; {}) reqwest/",
+            env!("CARGO_PKG_VERSION"),
+            env!("CARGO_PKG_REPOSITORY")
         );
+        assert!(ua.starts_with(&want), "{ua}");
+        // The library version is the one resolved in Cargo.lock: major.minor.patch.
+        let version = &ua[want.len()..];
+        assert_eq!(version.split('.').count(), 3, "{ua}");
+        assert!(version.split('.').all(|n| n.parse::<u32>().is_ok()), "{ua}");
     }
 }

@@ -20,6 +20,7 @@
 pub mod error;
 pub mod http;
 pub mod model;
+mod pace;
 pub mod pipeline;
 pub mod schedule;
 pub mod settings;

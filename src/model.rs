@@ -157,6 +157,9 @@ pub enum PageStatus {
     Missing,
     Special,
     Invalid,
+    /// The Pageviews API's `-`: it could not tell which page was viewed. Never looked
+    /// up (on real wikis `-` may be a page of its own), so no page and no categories.
+    NoTitle,
 }
 
 impl PageStatus {
@@ -167,6 +170,7 @@ impl PageStatus {
             PageStatus::Missing => "missing",
             PageStatus::Special => "special",
             PageStatus::Invalid => "invalid",
+            PageStatus::NoTitle => "no_title",
         }
     }
 }
@@ -181,6 +185,7 @@ impl FromStr for PageStatus {
             "missing" => PageStatus::Missing,
             "special" => PageStatus::Special,
             "invalid" => PageStatus::Invalid,
+            "no_title" => PageStatus::NoTitle,
             other => return Err(format!("unknown page status `{other}`")),
         })
     }
@@ -199,6 +204,21 @@ pub struct PageInfo {
     /// Hidden (maintenance) categories, same form.
     pub hidden_categories: Vec<String>,
     pub fetched_at: Timestamp,
+}
+
+impl PageInfo {
+    /// An article the API gave no page for: the name itself, no id, no categories.
+    pub fn without_page(title: &str, status: PageStatus, fetched_at: Timestamp) -> Self {
+        PageInfo {
+            title: title.to_owned(),
+            page_id: None,
+            namespace: None,
+            status,
+            categories: Vec::new(),
+            hidden_categories: Vec::new(),
+            fetched_at,
+        }
+    }
 }
 
 /// One stored row: an article of a day's top list joined with its page's categories.

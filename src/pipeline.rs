@@ -101,7 +101,8 @@ impl RunReport {
 pub struct DryRun {
     pub days: Vec<(Project, Vec<Day>)>,
     pub estimated_requests: u64,
-    pub estimated_time: Option<Duration>,
+    /// At the run's request budget (`--rate`).
+    pub estimated_time: Duration,
 }
 
 /// A new run id: sortable by start time, unique across machines in practice.
@@ -182,9 +183,7 @@ pub async fn run<S: Sink>(
             .map(|(_, days)| estimate_requests(days.len() as u64, settings.top))
             .sum();
         report.dry_run = Some(DryRun {
-            estimated_time: settings
-                .quota
-                .map(|q| q.window.mul_f64(requests as f64 / f64::from(q.requests))),
+            estimated_time: settings.http.rate.time_for(requests),
             estimated_requests: requests,
             days: plans,
         });
@@ -566,6 +565,10 @@ async fn resolve_categories(
             Some((day, Ok(TopList::Published(entries)))) => {
                 any_published = true;
                 for e in &entries {
+                    if e.article == categories::NO_TITLE && !cache.contains(&e.article) {
+                        let page = PageInfo::without_page(&e.article, PageStatus::NoTitle, Timestamp::now());
+                        cache.insert(e.article.clone(), page);
+                    }
                     if !cache.contains(&e.article) && queued.insert(e.article.clone()) {
                         pending.push_back(e.article.clone());
                     }

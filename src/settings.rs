@@ -7,7 +7,7 @@ use std::time::Duration;
 use jiff::civil::Date;
 
 use crate::error::{Error, Result};
-use crate::http::HttpPolicy;
+use crate::http::{DEFAULT_RATE, DEFAULT_RATE_WITH_TOKEN, HttpPolicy, Rate};
 use crate::model::{Access, Day, FIRST_PAGEVIEWS_DAY, Project};
 use crate::sinks::bigquery::BigQueryConfig;
 
@@ -45,13 +45,6 @@ impl Shard {
     }
 }
 
-/// A request budget: `requests` per `window`, for `--dry-run` time estimates.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Quota {
-    pub requests: u32,
-    pub window: Duration,
-}
-
 /// Everything `sync` needs, validated.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -72,7 +65,6 @@ pub struct Settings {
     pub http: HttpPolicy,
     /// Pageviews requests in flight (the Action API always has one).
     pub pageviews_concurrency: usize,
-    pub quota: Option<Quota>,
     /// The options as given, recorded in `ingest_runs`.
     pub arguments: String,
     /// Today (UTC), so tests can pin the clock.
@@ -97,7 +89,8 @@ pub struct SyncInput {
     pub contact: Option<String>,
     pub access_token: Option<String>,
     pub pageviews_concurrency: Option<usize>,
-    pub quota: Option<String>,
+    /// `N/WINDOW`, e.g. `200/1min`; the default depends on `access_token`.
+    pub rate: Option<String>,
     pub http_timeout_secs: Option<f64>,
     pub max_tries: Option<u32>,
     pub retry_base_ms: Option<u64>,
@@ -178,11 +171,11 @@ fn parse_shard(s: &str) -> Result<Shard> {
     Ok(Shard { index, count })
 }
 
-fn parse_quota(s: &str) -> Result<Quota> {
+fn parse_rate(s: &str) -> Result<Rate> {
     let bad = || Error::InvalidSetting {
-        what: "quota",
+        what: "rate",
         value: s.to_owned(),
-        why: "expected `N/WINDOW`, e.g. `500/1h` or `200/10s`".into(),
+        why: "expected `N/WINDOW`, e.g. `200/1min`, `5000/1h` or `20/10s`".into(),
     };
     let (n, w) = s.split_once('/').ok_or_else(bad)?;
     let requests: u32 = n.trim().parse().map_err(|_| bad())?;
@@ -204,10 +197,27 @@ fn parse_quota(s: &str) -> Result<Quota> {
     if requests == 0 || secs == 0 {
         return Err(bad());
     }
-    Ok(Quota {
+    Ok(Rate {
         requests,
         window: Duration::from_secs(secs),
     })
+}
+
+/// The operator's contact as it goes into the User-Agent header: an e-mail address, a
+/// URL or `(wikipedia:de; User:Name)`-style wiki user, on one line.
+fn check_contact(contact: &str) -> Result<String> {
+    let contact = contact.trim();
+    if contact.is_empty() {
+        return Err(Error::ContactRequired);
+    }
+    if contact.chars().any(|c| c.is_control() || c == '(' || c == ')') {
+        return Err(Error::InvalidSetting {
+            what: "contact",
+            value: contact.to_owned(),
+            why: "expected an e-mail address or URL on one line, without parentheses".into(),
+        });
+    }
+    Ok(contact.to_owned())
 }
 
 fn check_url(what: &'static str, url: String) -> Result<String> {
@@ -278,7 +288,6 @@ impl Settings {
             .map(parse_shard)
             .transpose()?
             .unwrap_or(Shard::ALL);
-        let quota = input.quota.as_deref().map(parse_quota).transpose()?;
         let timeout = match input.http_timeout_secs {
             Some(s) if s.is_finite() && s > 0.0 => Duration::from_secs_f64(s),
             Some(s) => {
@@ -290,9 +299,20 @@ impl Settings {
             }
             None => crate::http::DEFAULT_TIMEOUT,
         };
+        let contact = input.contact.as_deref().map(check_contact).transpose()?;
+        if contact.is_none() && !input.dry_run {
+            return Err(Error::ContactRequired);
+        }
+        let access_token = input.access_token.filter(|t| !t.trim().is_empty());
+        let rate = match input.rate.as_deref() {
+            Some(r) => parse_rate(r)?,
+            None if access_token.is_some() => DEFAULT_RATE_WITH_TOKEN,
+            None => DEFAULT_RATE,
+        };
         let http = HttpPolicy {
-            contact: input.contact.filter(|c| !c.trim().is_empty()),
-            access_token: input.access_token.filter(|t| !t.trim().is_empty()),
+            contact,
+            access_token,
+            rate,
             timeout,
             max_tries: input
                 .max_tries
@@ -335,7 +355,6 @@ impl Settings {
             )?,
             http,
             pageviews_concurrency,
-            quota,
             arguments: input.arguments,
             today,
         })
@@ -399,19 +418,63 @@ mod tests {
     }
 
     #[test]
-    fn quotas_read_units() {
+    fn rates_read_units() {
         assert_eq!(
-            parse_quota("200/10s").unwrap().window,
+            parse_rate("200/10s").unwrap().window,
             Duration::from_secs(10)
         );
         assert_eq!(
-            parse_quota("500/1h").unwrap().window,
-            Duration::from_secs(3600)
+            parse_rate("200/1min").unwrap().window,
+            Duration::from_secs(60)
         );
         assert_eq!(
-            parse_quota("500/h").unwrap().window,
+            parse_rate("500/h").unwrap().window,
             Duration::from_secs(3600)
         );
-        assert!(parse_quota("0/1h").is_err());
+        assert!(parse_rate("0/1h").is_err());
+        assert!(parse_rate("5/1w").is_err());
+    }
+
+    fn input(contact: Option<&str>, dry_run: bool) -> SyncInput {
+        SyncInput {
+            contact: contact.map(str::to_owned),
+            dry_run,
+            ..SyncInput::default()
+        }
+    }
+
+    #[test]
+    fn a_contact_is_required_unless_nothing_is_sent() {
+        assert!(matches!(
+            Settings::resolve(input(None, false), today()),
+            Err(Error::ContactRequired)
+        ));
+        assert!(matches!(
+            Settings::resolve(input(Some("  "), false), today()),
+            Err(Error::ContactRequired)
+        ));
+        assert!(Settings::resolve(input(None, true), today()).is_ok());
+        let s = Settings::resolve(input(Some(" ops@example.org "), false), today()).unwrap();
+        assert_eq!(s.http.contact.as_deref(), Some("ops@example.org"));
+        assert!(Settings::resolve(input(Some("a\nb"), false), today()).is_err());
+    }
+
+    #[test]
+    fn the_default_rate_follows_the_token() {
+        let mut i = input(Some("ops@example.org"), false);
+        assert_eq!(Settings::resolve(i.clone(), today()).unwrap().http.rate, DEFAULT_RATE);
+        i.access_token = Some("t".into());
+        assert_eq!(
+            Settings::resolve(i.clone(), today()).unwrap().http.rate,
+            DEFAULT_RATE_WITH_TOKEN
+        );
+        i.rate = Some("20/10s".into());
+        assert_eq!(
+            Settings::resolve(i, today()).unwrap().http.rate,
+            Rate {
+                requests: 20,
+                window: Duration::from_secs(10)
+            }
+        );
     }
 }

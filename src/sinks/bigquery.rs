@@ -283,17 +283,22 @@ impl BigQuerySink {
         let credentials = credentials(config.endpoint()).await?;
         let connecting = |e| Error::store(format!("connecting to BigQuery for `{config}`"), e);
         macro_rules! client {
-            ($service:ty) => {{
+            ($service:ty $(, $default_headers:expr)?) => {{
                 let mut builder = <$service>::builder().with_credentials(credentials.clone());
                 if let Some(endpoint) = config.endpoint() {
                     builder = builder.with_endpoint(endpoint);
                 }
+                $(builder = builder.with_extension($default_headers);)?
                 builder.build().await.map_err(connecting)?
             }};
         }
         let datasets = client!(DatasetService);
         let tables = client!(TableService);
-        let mut jobs = Jobs::new(client!(JobService), config.project_id());
+        let mut jobs = Jobs::new(
+            client!(JobService, jobs::job_status_headers()),
+            client!(JobService),
+            config.project_id(),
+        );
 
         let location = ensure_dataset(&datasets, config, create).await?;
         jobs.set_location(Some(location));

@@ -4,24 +4,65 @@
 //!
 //! `cllimit=max` (500) counts category rows across the whole batch, so one batch of
 //! 50 pages usually takes 2–3 rounds; a page's categories may be split between rounds.
-//! Each requested name is mapped through `query.normalized` (and `converted`), then
-//! `query.redirects`, to the page object it ended on.
+//! Each requested name is mapped through `query.normalized` (percent-decoded when
+//! `fromencoded`), `converted` (language variants) and every hop of `redirects` to the
+//! page object it ended on, the way `ApiPageSet` built them. Status and namespace come
+//! from that page object, never from the title's spelling, so localised wikis need no
+//! prefix lists. The Pageviews API's `-` ("no title found") is never looked up.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use jiff::Timestamp;
 use serde::Deserialize;
 
-use crate::error::Result;
-use crate::http::{Fetched, Http, Lane, Verdict};
+use crate::error::{Error, Result};
+use crate::http::{Fetched, Http, Lane, Method, Verdict};
 use crate::model::{PageInfo, PageStatus};
 
 /// MediaWiki refuses more titles per request for non-bot clients.
 pub const MAX_TITLES_PER_REQUEST: usize = 50;
+/// Longest GET URL we send; a longer batch goes as a POST form instead. MediaWiki's
+/// `api-help-methods`: "Prefer using the GET method, which allows requests to be routed to
+/// faster replica servers and responses to be cached, unless the length of the URL with
+/// parameters would exceed its length limit (commonly 8000 bytes)". Wikimedia's edge
+/// answers 414 past about 8 KB; this leaves room for the request line and proxies.
+pub const MAX_GET_URL_BYTES: usize = 7_400;
+/// What the Pageviews API lists when it could not tell which page was viewed.
+pub const NO_TITLE: &str = "-";
 /// Seconds of replication lag beyond which Wikimedia asks us to back off.
 const MAXLAG: &str = "5";
-/// Wait when a maxlag error comes without Retry-After.
+/// Wait when a maxlag error comes without Retry-After (MediaWiki sends at least 5).
 const DEFAULT_MAXLAG_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+/// Parameters that stay in the URL of a POST, so the layers in front of MediaWiki
+/// (rate limiting among them) see what the request is (Phabricator T421288).
+const URL_PARAMS: usize = 1;
+/// A POST that only reads: Wikimedia's CDN may then route it to the local replica
+/// datacenter instead of the primary (ApiBase::isWriteMode, T91820).
+const POST_HEADERS: &[(&str, &str)] = &[("promise-non-write-api-action", "true")];
+
+/// Error codes MediaWiki answers (with HTTP 200) when the request may well succeed a
+/// moment later: replica lag, read-only mode, rate and concurrency limits.
+/// (ApiMain::checkMaxLag, ApiBase::dieReadOnly, `apierror-ratelimited`,
+/// `apierror-concurrency-limit`).
+const TRANSIENT_CODES: &[&str] = &["maxlag", "readonly", "ratelimited", "concurrency-limit"];
+/// Exception classes behind `internal_api_error_<Class>` that are outages, not bugs:
+/// database connection, timeout, read-only and replication errors
+/// (`includes/libs/rdbms/exception/`, ApiMain::errorMessagesFromException).
+const TRANSIENT_EXCEPTIONS: &[&str] = &[
+    "DBConnectionError",
+    "DBQueryError",
+    "DBQueryTimeoutError",
+    "DBQueryDisconnectedError",
+    "DBReadOnlyError",
+    "DBReadOnlyRoleError",
+    "DBReplicationWaitError",
+    "DBTransactionError",
+    "DBTransactionSizeError",
+    "ReadOnlyError",
+];
+/// How many hops of normalisation a title may take (MediaWiki makes at most two: NFC,
+/// then title normalisation); a longer chain means a broken answer, not a loop to follow.
+const MAX_NORMALISATION_HOPS: usize = 4;
 
 #[derive(Debug, Deserialize)]
 pub struct Response {
@@ -56,6 +97,23 @@ pub struct Query {
 pub struct Mapping {
     pub from: String,
     pub to: String,
+    /// `from` is the raw title percent-encoded: Unicode normalisation changed it
+    /// (ApiPageSet::getNormalizedTitlesAsResult).
+    #[serde(default)]
+    pub fromencoded: bool,
+}
+
+impl Mapping {
+    /// The title as the client sent it.
+    fn raw_from(&self) -> String {
+        if self.fromencoded {
+            percent_encoding::percent_decode_str(&self.from)
+                .decode_utf8_lossy()
+                .into_owned()
+        } else {
+            self.from.clone()
+        }
+    }
 }
 
 #[derive(Debug, Deserialize, Clone, PartialEq)]
@@ -87,6 +145,7 @@ pub struct Category {
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct Merged {
     normalized: HashMap<String, String>,
+    converted: HashMap<String, String>,
     redirects: HashMap<String, String>,
     pages: HashMap<String, MergedPage>,
 }
@@ -102,47 +161,104 @@ struct MergedPage {
     hidden: BTreeSet<String>,
 }
 
+impl MergedPage {
+    fn absorb(&mut self, other: MergedPage) {
+        self.page_id = self.page_id.or(other.page_id);
+        self.namespace = self.namespace.or(other.namespace);
+        self.missing |= other.missing;
+        self.special |= other.special;
+        self.invalid |= other.invalid;
+        self.visible.extend(other.visible);
+        self.hidden.extend(other.hidden);
+    }
+}
+
 impl Merged {
     pub fn absorb(&mut self, query: Query) {
-        for m in query.normalized.into_iter().chain(query.converted) {
-            self.normalized.insert(m.from, m.to);
+        for m in query.normalized {
+            self.normalized.insert(m.raw_from(), m.to);
+        }
+        for m in query.converted {
+            self.converted.insert(m.from, m.to);
         }
         for m in query.redirects {
             self.redirects.insert(m.from, m.to);
         }
         for page in query.pages {
-            let entry = self.pages.entry(page.title).or_default();
-            entry.page_id = entry.page_id.or(page.pageid);
-            entry.namespace = entry.namespace.or(page.ns);
-            entry.missing |= page.missing;
-            entry.special |= page.special;
-            entry.invalid |= page.invalid;
+            let mut merged = MergedPage {
+                page_id: page.pageid,
+                namespace: page.ns,
+                missing: page.missing,
+                special: page.special,
+                invalid: page.invalid,
+                ..MergedPage::default()
+            };
             for cat in page.categories {
                 let name = strip_namespace(&cat.title).to_owned();
                 if cat.hidden {
-                    entry.hidden.insert(name);
+                    merged.hidden.insert(name);
                 } else {
-                    entry.visible.insert(name);
+                    merged.visible.insert(name);
                 }
             }
+            self.pages.entry(page.title).or_default().absorb(merged);
         }
     }
 
-    /// What the API said about `article`, following normalisation then one redirect.
+    /// Folds in the answer to another part of the same batch.
+    fn extend(&mut self, other: Merged) {
+        self.normalized.extend(other.normalized);
+        self.converted.extend(other.converted);
+        self.redirects.extend(other.redirects);
+        for (title, page) in other.pages {
+            self.pages.entry(title).or_default().absorb(page);
+        }
+    }
+
+    /// The title `article` names after normalisation and variant conversion.
+    fn normalise<'a>(&'a self, article: &'a str) -> &'a str {
+        let mut title = article;
+        for _ in 0..MAX_NORMALISATION_HOPS {
+            match self.normalized.get(title) {
+                Some(next) if next != title => title = next,
+                _ => break,
+            }
+        }
+        self.converted.get(title).map_or(title, String::as_str)
+    }
+
+    /// Follows every redirect hop, as `redirects=1` does; `Err` with the title where a
+    /// loop closed (MediaWiki then outputs no page for it).
+    fn follow<'a>(&'a self, start: &'a str) -> std::result::Result<(&'a str, bool), &'a str> {
+        let mut seen = HashSet::from([start]);
+        let mut title = start;
+        while let Some(next) = self.redirects.get(title) {
+            if !seen.insert(next.as_str()) {
+                return Err(next);
+            }
+            title = next;
+        }
+        Ok((title, title != start))
+    }
+
+    /// What the API said about `article`.
     pub fn resolve(&self, article: &str, fetched_at: Timestamp) -> PageInfo {
-        let normal = self.normalized.get(article).map_or(article, String::as_str);
-        // A normalised name may itself have been converted (language variants).
-        let normal = self.normalized.get(normal).map_or(normal, String::as_str);
-        let (title, redirected) = match self.redirects.get(normal) {
-            Some(target) => (target.as_str(), true),
-            None => (normal, false),
+        let normal = self.normalise(article);
+        let (title, redirected) = match self.follow(normal) {
+            Ok(found) => found,
+            Err(closed_at) => return PageInfo::without_page(closed_at, PageStatus::Missing, fetched_at),
         };
         let Some(page) = self.pages.get(title) else {
-            return invalid(article, fetched_at);
+            // A redirect whose chain produced no page object is a dead end; a title with
+            // no page object at all was not understood.
+            let status = if redirected { PageStatus::Missing } else { PageStatus::Invalid };
+            let shown = if redirected { title } else { article };
+            return PageInfo::without_page(shown, status, fetched_at);
         };
-        let status = if page.invalid {
-            return invalid(article, fetched_at);
-        } else if page.special {
+        if page.invalid {
+            return PageInfo::without_page(article, PageStatus::Invalid, fetched_at);
+        }
+        let status = if page.special {
             PageStatus::Special
         } else if page.missing {
             PageStatus::Missing
@@ -164,20 +280,8 @@ impl Merged {
     }
 }
 
-fn invalid(article: &str, fetched_at: Timestamp) -> PageInfo {
-    PageInfo {
-        title: article.to_owned(),
-        page_id: None,
-        namespace: None,
-        status: PageStatus::Invalid,
-        categories: Vec::new(),
-        hidden_categories: Vec::new(),
-        fetched_at,
-    }
-}
-
-/// `Category:Foo` → `Foo`; also `Kategorie:Foo` on other wikis (namespace 14 always
-/// carries exactly one prefix).
+/// `Category:Foo` → `Foo`; also `Kategorie:Foo` or `श्रेणी:Foo` on other wikis
+/// (namespace 14 always carries exactly one prefix).
 fn strip_namespace(title: &str) -> &str {
     title.split_once(':').map_or(title, |(_, name)| name)
 }
@@ -204,50 +308,89 @@ pub async fn fetch_categories(
     let requestable: Vec<&str> = articles
         .iter()
         .map(String::as_str)
-        .filter(|a| !unrequestable(a))
+        .filter(|a| *a != NO_TITLE && !unrequestable(a))
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
-    let mut merged = Merged::default();
-    if !requestable.is_empty() {
-        let titles = requestable.join("|");
-        let mut cont: Vec<(String, String)> = Vec::new();
-        loop {
-            let mut query: Vec<(&str, &str)> = vec![
-                ("action", "query"),
-                ("prop", "categories"),
-                ("clprop", "hidden"),
-                ("cllimit", "max"),
-                ("redirects", "1"),
-                ("format", "json"),
-                ("formatversion", "2"),
-                ("maxlag", MAXLAG),
-                ("titles", &titles),
-            ];
-            query.extend(cont.iter().map(|(k, v)| (k.as_str(), v.as_str())));
-            let Fetched::Body(response) = http
-                .get_json(Lane::Action, url, &query, check_response)
-                .await?
-            else {
-                return Err(crate::error::Error::HttpStatus {
-                    url: url.to_owned(),
-                    status: 404,
-                });
-            };
-            let Response {
-                cont: next, query, ..
-            } = response;
-            merged.absorb(query.unwrap_or_default());
-            match next {
-                Some(next) => cont = continue_params(next),
-                None => break,
-            }
-        }
-    }
+    let merged = if requestable.is_empty() {
+        Merged::default()
+    } else {
+        fetch_merged(http, url, &requestable).await?
+    };
     Ok(articles
         .iter()
-        .map(|a| merged.resolve(a, fetched_at))
+        .map(|a| match a.as_str() {
+            NO_TITLE => PageInfo::without_page(a, PageStatus::NoTitle, fetched_at),
+            _ => merged.resolve(a, fetched_at),
+        })
         .collect())
+}
+
+/// One batch, split in halves whenever a server still finds the request too long:
+/// a 414 costs one extra request, never a day.
+async fn fetch_merged(http: &Http, url: &str, titles: &[&str]) -> Result<Merged> {
+    match fetch_rounds(http, url, titles).await {
+        Err(e) if e.is_request_too_long() && titles.len() > 1 => {
+            let (a, b) = titles.split_at(titles.len() / 2);
+            tracing::warn!(titles = titles.len(), "The request was too long for the server; splitting the batch.");
+            let mut merged = Box::pin(fetch_merged(http, url, a)).await?;
+            merged.extend(Box::pin(fetch_merged(http, url, b)).await?);
+            Ok(merged)
+        }
+        other => other,
+    }
+}
+
+/// Every `continue` round of one request, folded together.
+async fn fetch_rounds(http: &Http, url: &str, titles: &[&str]) -> Result<Merged> {
+    let titles = titles.join("|");
+    let mut merged = Merged::default();
+    let mut cont: Vec<(String, String)> = Vec::new();
+    loop {
+        let mut params: Vec<(&str, &str)> = vec![
+            ("action", "query"),
+            ("prop", "categories"),
+            ("clprop", "hidden"),
+            ("cllimit", "max"),
+            ("redirects", "1"),
+            ("converttitles", "1"),
+            ("format", "json"),
+            ("formatversion", "2"),
+            ("maxlag", MAXLAG),
+            ("titles", &titles),
+        ];
+        params.extend(cont.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        let (query, method) = if get_url_len(url, &params) <= MAX_GET_URL_BYTES {
+            (&params[..], Method::Get)
+        } else {
+            let (in_url, form) = params.split_at(URL_PARAMS);
+            (in_url, Method::PostForm { form, headers: POST_HEADERS })
+        };
+        let Fetched::Body(response) = http
+            .request_json(Lane::Action, url, query, method, check_response)
+            .await?
+        else {
+            return Err(Error::HttpStatus {
+                url: url.to_owned(),
+                status: 404,
+            });
+        };
+        let Response {
+            cont: next, query, ..
+        } = response;
+        merged.absorb(query.unwrap_or_default());
+        match next {
+            Some(next) => cont = continue_params(next),
+            None => return Ok(merged),
+        }
+    }
+}
+
+/// The length of the GET URL for `params`, encoded exactly as the request will be.
+fn get_url_len(url: &str, params: &[(&str, &str)]) -> usize {
+    let mut query = form_urlencoded::Serializer::new(String::new());
+    query.extend_pairs(params);
+    url.len() + 1 + query.finish().len()
 }
 
 /// The `continue` object's values go back verbatim as parameters of the next request.
@@ -260,6 +403,17 @@ fn continue_params(next: BTreeMap<String, serde_json::Value>) -> Vec<(String, St
         .collect()
 }
 
+/// Whether an error code means "try again later" rather than "this request is wrong".
+fn transient_code(code: &str) -> bool {
+    TRANSIENT_CODES.contains(&code)
+        || code
+            .strip_prefix("internal_api_error_")
+            // Namespaced classes keep their backslashes; only `Wikimedia\Rdbms\` is
+            // stripped (ApiMain::errorMessagesFromException).
+            .and_then(|class| class.rsplit('\\').next())
+            .is_some_and(|class| TRANSIENT_EXCEPTIONS.contains(&class))
+}
+
 fn check_response(body: &Response) -> Verdict {
     match (&body.error, &body.query) {
         (Some(e), _) if e.code == "maxlag" => Verdict::Retry {
@@ -267,8 +421,11 @@ fn check_response(body: &Response) -> Verdict {
             // Used only when the response carries no Retry-After header.
             wait: Some(DEFAULT_MAXLAG_WAIT),
         },
-        (Some(e), _) if e.code == "ratelimited" => Verdict::Retry {
-            reason: format!("ratelimited: {}", e.info),
+        (Some(e), _) if e.code == "ratelimited" => {
+            Verdict::Throttled(format!("ratelimited: {}", e.info))
+        }
+        (Some(e), _) if transient_code(&e.code) => Verdict::Retry {
+            reason: format!("{}: {}", e.code, e.info),
             wait: None,
         },
         (Some(e), _) => Verdict::Fail(format!(
@@ -314,15 +471,9 @@ mod tests {
     fn maps_normalised_and_redirected_names_back() {
         let mut m = Merged::default();
         m.absorb(Query {
-            normalized: vec![Mapping {
-                from: "AC_DC".into(),
-                to: "AC DC".into(),
-            }],
+            normalized: vec![map("AC_DC", "AC DC")],
             converted: vec![],
-            redirects: vec![Mapping {
-                from: "AC DC".into(),
-                to: "AC/DC".into(),
-            }],
+            redirects: vec![map("AC DC", "AC/DC")],
             pages: vec![
                 page(
                     1,
@@ -382,6 +533,153 @@ mod tests {
             (invalid.status, invalid.title.as_str(), invalid.namespace),
             (PageStatus::Invalid, "-", None)
         );
+    }
+
+    fn map(from: &str, to: &str) -> Mapping {
+        Mapping {
+            from: from.into(),
+            to: to.into(),
+            fromencoded: false,
+        }
+    }
+
+    fn status_of(m: &Merged, article: &str) -> (String, PageStatus, Option<i64>) {
+        let p = m.resolve(article, ts());
+        (p.title, p.status, p.page_id)
+    }
+
+    /// ApiPageSet::resolvePendingRedirects follows every hop and outputs only the final
+    /// page; a loop outputs no page at all.
+    #[test]
+    fn redirect_chains_are_followed_to_their_end() {
+        let mut m = Merged::default();
+        m.absorb(Query {
+            normalized: vec![
+                map("भारत_गणराज्य", "भारत गणराज्य"),
+                map("लूप_क", "लूप क"),
+            ],
+            redirects: vec![
+                map("भारत गणराज्य", "भारतवर्ष"),
+                map("भारतवर्ष", "भारत"),
+                map("लूप क", "लूप ख"),
+                map("लूप ख", "लूप क"),
+                map("पुराना नाम", "नया नाम"),
+            ],
+            pages: vec![
+                page(7, "भारत", &[("भारत", false)]),
+                Page {
+                    pageid: None,
+                    ns: Some(0),
+                    title: "नया नाम".into(),
+                    missing: true,
+                    special: false,
+                    invalid: false,
+                    categories: vec![],
+                },
+            ],
+            ..Query::default()
+        });
+        assert_eq!(
+            status_of(&m, "भारत_गणराज्य"),
+            ("भारत".into(), PageStatus::Redirect, Some(7))
+        );
+        assert_eq!(m.resolve("भारत_गणराज्य", ts()).categories, ["भारत"]);
+        assert_eq!(
+            status_of(&m, "लूप_क"),
+            ("लूप क".into(), PageStatus::Missing, None)
+        );
+        assert_eq!(
+            status_of(&m, "पुराना नाम"),
+            ("नया नाम".into(), PageStatus::Missing, None)
+        );
+    }
+
+    /// ApiPageSet::getNormalizedTitlesAsResult percent-encodes a raw title that Unicode
+    /// normalisation changed; the NFC form may then be normalised again as a title.
+    #[test]
+    fn fromencoded_titles_map_back_to_what_was_sent() {
+        let raw = "\u{0958}ुतुब_मीनार";
+        let nfc = "\u{0915}\u{093C}ुतुब_मीनार";
+        let mut m = Merged::default();
+        m.absorb(Query {
+            normalized: vec![
+                Mapping {
+                    from: "%E0%A5%98%E0%A5%81%E0%A4%A4%E0%A5%81%E0%A4%AC_%E0%A4%AE%E0%A5%80%E0%A4%A8%E0%A4%BE%E0%A4%B0".into(),
+                    to: nfc.into(),
+                    fromencoded: true,
+                },
+                map(nfc, &nfc.replace('_', " ")),
+            ],
+            pages: vec![page(3, &nfc.replace('_', " "), &[("दिल्ली", false)])],
+            ..Query::default()
+        });
+        assert_eq!(
+            status_of(&m, raw),
+            (nfc.replace('_', " "), PageStatus::Ok, Some(3))
+        );
+    }
+
+    /// ApiPageSet::processTitlesArray: `normalized` then `converted`, then redirects.
+    #[test]
+    fn converted_variants_map_back() {
+        let mut m = Merged::default();
+        m.absorb(Query {
+            normalized: vec![map("電腦_科學", "電腦 科學")],
+            converted: vec![map("電腦 科學", "电脑 科学"), map("計算機", "计算机")],
+            pages: vec![page(2, "电脑 科学", &[]), page(1, "计算机", &[])],
+            ..Query::default()
+        });
+        assert_eq!(
+            status_of(&m, "電腦_科學"),
+            ("电脑 科学".into(), PageStatus::Ok, Some(2))
+        );
+        assert_eq!(
+            status_of(&m, "計算機"),
+            ("计算机".into(), PageStatus::Ok, Some(1))
+        );
+    }
+
+    #[test]
+    fn transient_error_codes_are_read_like_mediawiki_writes_them() {
+        for code in [
+            "maxlag",
+            "readonly",
+            "concurrency-limit",
+            "internal_api_error_DBConnectionError",
+            "internal_api_error_DBQueryError",
+            "internal_api_error_MediaWiki\\Exception\\ReadOnlyError",
+        ] {
+            assert!(transient_code(code), "{code}");
+        }
+        for code in [
+            "badcontinue",
+            "toomanyvalues",
+            "internal_api_error_InvalidArgumentException",
+        ] {
+            assert!(!transient_code(code), "{code}");
+        }
+        let db: Response = serde_json::from_str(
+            r#"{"error":{"code":"internal_api_error_DBConnectionError","info":"[abc] Exception caught: Cannot access the database","errorclass":"Wikimedia\\Rdbms\\DBConnectionError"},"servedby":"mw1"}"#,
+        )
+        .unwrap();
+        assert!(matches!(check_response(&db), Verdict::Retry { .. }));
+        let limited: Response = serde_json::from_str(
+            r#"{"error":{"code":"ratelimited","info":"You've exceeded your rate limit."}}"#,
+        )
+        .unwrap();
+        assert!(matches!(check_response(&limited), Verdict::Throttled(_)));
+    }
+
+    #[test]
+    fn long_batches_are_measured_as_sent() {
+        let titles: Vec<String> = (0..50).map(|i| format!("भारतीय_राष्ट्रीय_कांग्रेस_का_इतिहास_{i}")).collect();
+        let joined = titles.join("|");
+        let params = [("action", "query"), ("titles", joined.as_str())];
+        let len = get_url_len("https://hi.wikipedia.org/w/api.php", &params);
+        // Each Devanagari letter is 3 bytes, 9 characters once percent-encoded.
+        assert!(len > MAX_GET_URL_BYTES, "{len}");
+        let short = get_url_len("https://x/w/api.php", &[("titles", "A B|C")]);
+        assert_eq!(short, "https://x/w/api.php?titles=A+B%7CC".len());
     }
 
     #[test]

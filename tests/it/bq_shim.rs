@@ -10,6 +10,13 @@
 //! - `fail_next_merge`: the next MERGE's `@rows` gets an impossible date in its middle
 //!   row, so the job fails at run time, part-way through the chunk.
 //!
+//! - `rate_limit_next_merge`: the next MERGE submission is refused with BigQuery's 403
+//!   `rateLimitExceeded` body and not passed on, as BigQuery does past a table's DML
+//!   rate limit (<https://cloud.google.com/bigquery/docs/troubleshoot-quotas>).
+//! - An `X-Goog-FieldMask` of top-level fields is applied to the JSON answer, as
+//!   BigQuery does (the emulator ignores it), so a client that asks for too little
+//!   fails here too; the masks sent with `jobs.insert` and `jobs.get` are logged.
+//!
 //! - `set_down`: every request answered 503, as a warehouse that went away mid-run.
 //!
 //! Everything else is forwarded unchanged.
@@ -31,6 +38,7 @@ const MAX_BODY: usize = 64 * 1024 * 1024;
 struct Faults {
     drop_next_merge_response: bool,
     fail_next_merge: bool,
+    rate_limit_next_merge: bool,
     /// Every request answered 503, as a warehouse that went away.
     down: bool,
 }
@@ -43,6 +51,10 @@ struct Log {
     conflicts: HashMap<String, usize>,
     /// Job ids of the MERGE statements passed on, in order.
     merges: Vec<String>,
+    /// MERGE submissions refused with 403 `rateLimitExceeded`.
+    rate_limited: usize,
+    /// The `X-Goog-FieldMask` of each `jobs.insert` and `jobs.get` ("" if none).
+    job_field_masks: Vec<String>,
 }
 
 #[derive(Default)]
@@ -133,6 +145,20 @@ impl BqShim {
         self.proxy.lock().faults.fail_next_merge = true;
     }
 
+    pub fn rate_limit_next_merge(&self) {
+        self.proxy.lock().faults.rate_limit_next_merge = true;
+    }
+
+    /// How many MERGE submissions the shim refused for the rate limit.
+    pub fn rate_limited(&self) -> usize {
+        self.proxy.lock().log.rate_limited
+    }
+
+    /// The field mask sent with each `jobs.insert` and `jobs.get`, in order.
+    pub fn job_field_masks(&self) -> Vec<String> {
+        self.proxy.lock().log.job_field_masks.clone()
+    }
+
     /// Job ids of the MERGE statements the emulator received, in order.
     pub fn merges(&self) -> Vec<String> {
         self.proxy.lock().log.merges.clone()
@@ -186,6 +212,51 @@ fn already_exists(project: &str, location: &str, job_id: &str) -> Response {
         body.to_string(),
     )
         .into_response()
+}
+
+/// BigQuery's answer to a DML statement past the table's rate limit: HTTP 403, the
+/// reason only in `errors[]` (<https://cloud.google.com/bigquery/docs/troubleshoot-quotas>,
+/// <https://cloud.google.com/bigquery/docs/error-messages>).
+fn rate_limit_exceeded() -> Response {
+    let message = "Exceeded rate limits: too many table dml insert operations for this \
+                   table. For more information, see \
+                   https://cloud.google.com/bigquery/docs/troubleshoot-quotas";
+    let body = json!({"error": {
+        "code": 403,
+        "message": message,
+        "errors": [{"message": message, "domain": "usageLimits", "reason": "rateLimitExceeded"}],
+        "status": "PERMISSION_DENIED",
+    }});
+    (
+        StatusCode::FORBIDDEN,
+        [("content-type", "application/json; charset=UTF-8")],
+        body.to_string(),
+    )
+        .into_response()
+}
+
+/// `jobs.insert` or `jobs.get`: the calls that answer with a `Job`.
+fn is_job_call(method: &Method, path: &str) -> bool {
+    let Some(rest) = path.strip_prefix("/bigquery/v2/projects/") else {
+        return false;
+    };
+    let parts: Vec<&str> = rest.split('/').collect();
+    match parts.as_slice() {
+        [_, "jobs"] => method == Method::POST,
+        [_, "jobs", _] => method == Method::GET,
+        _ => false,
+    }
+}
+
+/// Keeps the fields a mask of top-level names (all wikitop sends) lists; an answer
+/// that is not a JSON object is returned as it is.
+fn apply_field_mask(mask: &str, body: Bytes) -> Bytes {
+    let Ok(Value::Object(mut object)) = serde_json::from_slice::<Value>(&body) else {
+        return body;
+    };
+    let keep: Vec<&str> = mask.split(',').map(str::trim).collect();
+    object.retain(|name, _| keep.contains(&name.as_str()));
+    Bytes::from(Value::Object(object).to_string())
 }
 
 /// `POST /bigquery/v2/projects/{project}/jobs` → the project.
@@ -247,6 +318,15 @@ async fn forward(State(proxy): State<Proxy>, request: Request) -> Response {
         .path_and_query()
         .map(|p| p.as_str().to_owned())
         .unwrap_or_default();
+    let field_mask = parts
+        .headers
+        .get("x-goog-fieldmask")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    if is_job_call(&parts.method, parts.uri.path()) {
+        let logged = field_mask.clone().unwrap_or_default();
+        proxy.lock().log.job_field_masks.push(logged);
+    }
     let mut drop_response = false;
     let mut inserted = None;
     if let Some(project) = jobs_insert_project(&parts.method, parts.uri.path())
@@ -270,6 +350,11 @@ async fn forward(State(proxy): State<Proxy>, request: Request) -> Response {
         if !job_id.is_empty() && shared.log.forwarded.contains_key(&job_id) {
             *shared.log.conflicts.entry(job_id.clone()).or_default() += 1;
             return already_exists(&project, &location, &job_id);
+        }
+        if is_merge && shared.faults.rate_limit_next_merge {
+            shared.faults.rate_limit_next_merge = false;
+            shared.log.rate_limited += 1;
+            return rate_limit_exceeded();
         }
         if is_merge && shared.faults.fail_next_merge && corrupt_rows(&mut job) {
             shared.faults.fail_next_merge = false;
@@ -326,7 +411,12 @@ async fn forward(State(proxy): State<Proxy>, request: Request) -> Response {
             response_headers.append(name.clone(), value.clone());
         }
     }
-    let bytes = upstream.bytes().await.unwrap_or_default();
+    let mut bytes = upstream.bytes().await.unwrap_or_default();
+    if let Some(mask) = &field_mask
+        && status.is_success()
+    {
+        bytes = apply_field_mask(mask, bytes);
+    }
     if drop_response {
         // The job exists now; cut the connection in the middle of the answer.
         let failing = futures_util::stream::once(async {

@@ -2,7 +2,9 @@
 
 use std::process::Command;
 
-use crate::support::wikitop;
+use fakewiki::{Config, FakeWiki};
+
+use crate::support::{CONTACT, wikitop};
 
 /// Runs `wikitop` with `args` against a store in a fresh directory; returns (code, stderr).
 fn run(args: &[&str]) -> (i32, String, tempfile::TempDir) {
@@ -15,6 +17,7 @@ fn run(args: &[&str]) -> (i32, String, tempfile::TempDir) {
         // Nothing may be fetched: point the APIs at a closed port.
         .env("WIKITOP_PAGEVIEWS_API", "http://127.0.0.1:9/api/rest_v1")
         .env("WIKITOP_ACTION_API", "http://127.0.0.1:9/w/api.php")
+        .env("WIKITOP_CONTACT", CONTACT)
         .env_remove("WIKITOP_SINK")
         .output()
         .unwrap();
@@ -111,6 +114,41 @@ fn bad_inputs_get_one_sentence_and_exit_2() {
     }
 }
 
+/// Wikimedia's User-Agent policy asks for the operator's contact; a shared default
+/// would put every user on one rate-limit counter.
+#[test]
+fn fetching_without_a_contact_is_refused_before_any_request() {
+    let fake = FakeWiki::start_blocking(Config::fixture()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("w.duckdb");
+    let base = |args: &[&str]| {
+        let mut cmd = Command::new(wikitop());
+        cmd.args(args)
+            .arg("--db")
+            .arg(&db)
+            .env("WIKITOP_PAGEVIEWS_API", fake.pageviews_api())
+            .env("WIKITOP_ACTION_API", fake.action_api())
+            .env_remove("WIKITOP_CONTACT")
+            .env_remove("WIKITOP_SINK");
+        cmd
+    };
+    for args in [&["sync"][..], &["schedule", "--cron", "* * * * *"]] {
+        let out = base(args).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+        for needed in ["error: a contact is required", "`--contact`", "WIKITOP_CONTACT"] {
+            assert!(stderr.contains(needed), "{args:?}: {stderr}");
+        }
+    }
+    assert_eq!(fake.stats().requests, 0, "a request left without a contact");
+    assert!(!db.exists());
+    // Planning sends nothing, so it needs no contact.
+    let out = base(&["sync", "--dry-run", "--date", "2023-04-01"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(fake.stats().requests, 0);
+}
+
 #[test]
 fn an_unwritable_store_is_one_sentence_and_exit_2() {
     let out = Command::new(wikitop())
@@ -122,6 +160,7 @@ fn an_unwritable_store_is_one_sentence_and_exit_2() {
             "/nonexistent-dir/sub/w.duckdb",
         ])
         .env("WIKITOP_PAGEVIEWS_API", "http://127.0.0.1:9/api/rest_v1")
+        .env("WIKITOP_CONTACT", CONTACT)
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -188,6 +227,7 @@ fn a_config_file_sets_options_and_flags_win() {
     let out = Command::new(wikitop())
         .args(["sync", "--date", "2024-01-01", "--config"])
         .arg(&config)
+        .env("WIKITOP_CONTACT", CONTACT)
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -210,6 +250,7 @@ fn a_config_file_sets_options_and_flags_win() {
         .arg(&config)
         .arg("--db")
         .arg(&other)
+        .env("WIKITOP_CONTACT", CONTACT)
         .output()
         .unwrap();
     assert!(
@@ -239,6 +280,7 @@ fn an_unreachable_wikimedia_stops_the_run_with_one_clear_error() {
         .arg(dir.path().join("w.duckdb"))
         .env("WIKITOP_PAGEVIEWS_API", "http://127.0.0.1:9/api/rest_v1")
         .env("WIKITOP_ACTION_API", "http://127.0.0.1:9/w/api.php")
+        .env("WIKITOP_CONTACT", CONTACT)
         .env_remove("WIKITOP_SINK")
         .output()
         .unwrap();

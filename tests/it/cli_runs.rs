@@ -19,6 +19,7 @@ fn command(fake: &FakeWiki, db: &Path, args: &[&str]) -> Command {
         .env("WIKITOP_PAGEVIEWS_API", fake.pageviews_api())
         .env("WIKITOP_ACTION_API", fake.action_api())
         .env("WIKITOP_CONTACT", CONTACT)
+        .env("WIKITOP_RATE", TEST_RATE)
         .env("WIKITOP_RETRY_BASE_MS", "5")
         .env_remove("WIKITOP_SINK")
         .env_remove("WIKITOP_LOG_FORMAT");
@@ -302,7 +303,7 @@ fn dry_run_prints_the_plan_and_fetches_nothing() {
             "2024-05-01",
             "--until",
             "2024-05-31",
-            "--quota",
+            "--rate",
             "500/1h",
         ],
     );
@@ -313,7 +314,7 @@ fn dry_run_prints_the_plan_and_fetches_nothing() {
         "{stdout}"
     );
     assert!(stdout.contains("Estimated requests: "), "{stdout}");
-    assert!(stdout.contains("at 500 requests per 3600s"), "{stdout}");
+    assert!(stdout.contains("at 500 requests per 1.0 h"), "{stdout}");
     assert_eq!(fake.stats().requests, 0);
     assert!(!db.exists(), "a dry run creates no store");
 

@@ -8,8 +8,9 @@
 //! is read back is compared value by value: from DuckDB through the sink's `read_rows`,
 //! from BigQuery by an independent query over the REST API, not through the sink.
 //!
-//! The BigQuery-only cases go through `bq_shim`: a job that fails mid-chunk, and a
-//! chunk whose submission is retried after its answer was lost.
+//! The BigQuery-only cases go through `bq_shim`: a job that fails mid-chunk, a chunk
+//! whose submission is retried after its answer was lost, and one refused once for
+//! BigQuery's rate limit.
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -77,14 +78,15 @@ fn page(article: &str, i: usize, fetched_at: Timestamp) -> PageInfo {
         0 => PageStatus::Redirect,
         1 => PageStatus::Missing,
         2 if article.starts_with("Special:") => PageStatus::Special,
-        2 if article == "-" => PageStatus::Invalid,
+        2 if article == "-" => PageStatus::NoTitle,
+        3 if article.contains('[') => PageStatus::Invalid,
         _ => PageStatus::Ok,
     };
     let (page_id, namespace) = match status {
         PageStatus::Ok | PageStatus::Redirect => (Some(1_000_000 + i as i64), Some(0)),
         PageStatus::Missing => (None, Some(0)),
         PageStatus::Special => (None, Some(-1)),
-        PageStatus::Invalid => (None, None),
+        PageStatus::Invalid | PageStatus::NoTitle => (None, None),
     };
     let title = match status {
         PageStatus::Redirect => format!("{} (target)", article.replace('_', " ")),
@@ -861,6 +863,34 @@ async fn bigquery_retried_chunk_runs_once() {
         .expect("write the same chunk again");
     assert_eq!(store.shim().merges().len(), 1);
     assert_eq!(store.shim().forwarded_twice(), Vec::<String>::new());
+}
+
+/// A MERGE refused with BigQuery's 403 `rateLimitExceeded` is tried again, under the
+/// same job id, and runs once; submitting and polling ask for the job's status only.
+#[tokio::test]
+async fn bigquery_rate_limited_chunk_is_retried() {
+    let store = Bq::with_shim("rate_limited").await;
+    let mut sink = store.open().await.expect("open");
+    let days = month("en.wikipedia", Access::AllAccess, 0, "run-1");
+    store.shim().rate_limit_next_merge();
+    sink.write_days(&days)
+        .await
+        .expect("write despite the rate limit");
+
+    assert_eq!(store.shim().rate_limited(), 1, "the shim refused one MERGE");
+    let merges = store.shim().merges();
+    assert_eq!(merges.len(), 1, "{merges:?}");
+    assert!(merges[0].ends_with("_1"), "the same job id: {merges:?}");
+    assert_eq!(store.shim().forwarded(&merges[0]), 1);
+    assert_eq!(store.shim().conflicts(&merges[0]), 0);
+    assert_rows(&store.rows(&mut sink).await, &expected(&[&days]));
+
+    let masks = store.shim().job_field_masks();
+    assert!(!masks.is_empty());
+    assert!(
+        masks.iter().all(|m| m == "jobReference,status"),
+        "{masks:?}"
+    );
 }
 
 /// Days larger than one request allows are split into several MERGE jobs by whole

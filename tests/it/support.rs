@@ -17,6 +17,8 @@ pub fn wikitop() -> &'static Path {
 }
 
 pub const CONTACT: &str = "ops@example.org";
+/// A budget the tests never reach: pacing itself is tested on its own, against quotas.
+pub const TEST_RATE: &str = "1000000/1s";
 
 /// Sync settings for `[since, until]` against `fake`, storing into `db`; backoff is
 /// shortened so retry tests take milliseconds, Retry-After is honoured as served.
@@ -31,6 +33,7 @@ pub fn settings(fake: &FakeWiki, db: &Path, since: Day, until: Day) -> Settings 
         pageviews_api: Some(fake.pageviews_api()),
         action_api: Some(fake.action_api()),
         contact: Some(CONTACT.into()),
+        rate: Some(TEST_RATE.into()),
         retry_base_ms: Some(5),
         http_timeout_secs: Some(2.0),
         arguments: "test".into(),

@@ -292,7 +292,12 @@ async fn requests_are_polite() {
     assert!(stats.max_in_flight <= 3, "{stats:?}");
     assert!(stats.max_in_flight_categories <= 1, "{stats:?}");
     assert!(stats.max_in_flight_top <= 2, "{stats:?}");
-    let ua_prefix = format!("wikitop/{} ({CONTACT}) reqwest/", env!("CARGO_PKG_VERSION"));
+    // The operator first, so each operator has a rate-limit counter of their own.
+    let ua_prefix = format!(
+        "wikitop/{} ({CONTACT}; {}) reqwest/0.",
+        env!("CARGO_PKG_VERSION"),
+        env!("CARGO_PKG_REPOSITORY")
+    );
     for r in fake.requests() {
         assert!(
             r.user_agent
