@@ -20,6 +20,8 @@ fn in_namespace(fake: &FakeWiki, mnt: &Path, script: &str) -> String {
         .env("WIKITOP_PAGEVIEWS_API", fake.pageviews_api())
         .env("WIKITOP_ACTION_API", fake.action_api())
         .env("WIKITOP_RETRY_BASE_MS", "5")
+        .env("WIKITOP_CONTACT", CONTACT)
+        .env("WIKITOP_RATE", TEST_RATE)
         .env_remove("WIKITOP_LOG_FORMAT")
         .output()
         .expect("unshare runs (util-linux)");

@@ -1,9 +1,10 @@
-//! `GET /{host}/w/api.php?action=query&prop=categories&…&formatversion=2`.
+//! `GET` or `POST /{host}/w/api.php?action=query&prop=categories&…&formatversion=2`.
 //!
 //! Reproduces what MediaWiki answers a non-bot for a batch of titles: at most 50 titles
-//! (more are cut with a warning and logged as a violation), `normalized` and `redirects`
-//! lists, one page object per distinct resolved page, and category rows paged across the
-//! whole batch — `cllimit` rows per response ordered by (page id, `cl_to`) — with
+//! (more are refused with `toomanyvalues` and logged as a violation), `normalized` (with
+//! `fromencoded` for titles Unicode normalisation changed), `converted` and every hop of
+//! `redirects`, one page object per distinct resolved page (none for a redirect loop),
+//! and category rows paged across the whole batch — `cllimit` rows per response ordered by (page id, `cl_to`) — with
 //! `continue`/`clcontinue` until `batchcomplete`. Continuation values must come back
 //! exactly as served, and parameters this client must send are enforced with
 //! MediaWiki-shaped errors so a wrong client fails loudly instead of getting HTML.
@@ -14,6 +15,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
 use axum::extract::rejection::PathRejection;
+use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::Response;
@@ -21,8 +23,16 @@ use serde::Serialize;
 
 use crate::faults::Endpoint;
 use crate::server::{Incoming, Reply, Shared, serve};
+use crate::site::site;
 use crate::title::underscored;
-use crate::universe::{Category, Page, Universe};
+use crate::universe::{Category, Page, Parsed, Universe};
+
+/// PHP's `rawurlencode`: everything but `A-Za-z0-9-_.~` is percent-encoded.
+const RAWURLENCODE: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
 
 /// A non-bot's limit for multi-value parameters such as `titles`.
 pub const MAX_TITLES: usize = 50;
@@ -42,6 +52,7 @@ const KNOWN_PARAMS: &[&str] = &[
     "prop",
     "titles",
     "redirects",
+    "converttitles",
     "format",
     "formatversion",
     "maxlag",
@@ -73,12 +84,19 @@ const KNOWN_PARAMS: &[&str] = &[
 struct Params(Vec<(String, String)>);
 
 impl Params {
-    fn parse(query: &str) -> Self {
+    fn parse(query: &[u8]) -> Self {
         Params(
-            form_urlencoded::parse(query.as_bytes())
+            form_urlencoded::parse(query)
                 .map(|(k, v)| (k.into_owned(), v.into_owned()))
                 .collect(),
         )
+    }
+
+    /// `$_POST + $_GET`: a value in the body wins over the same name in the URL
+    /// (WebRequest::__construct).
+    fn with_body(mut self, body: Params) -> Self {
+        self.0.extend(body.0);
+        self
     }
 
     fn get(&self, name: &str) -> Option<&str> {
@@ -106,8 +124,33 @@ pub(crate) async fn api(
     uri: Uri,
     headers: HeaderMap,
 ) -> Response {
+    let params = Params::parse(query.as_deref().unwrap_or("").as_bytes());
+    answer(shared, host, params, Incoming::new(Endpoint::Categories, &uri, &headers)).await
+}
+
+/// The Action API takes query modules by POST too (ApiBase::mustBePosted is only for
+/// modules that need a token), with the parameters in a form body.
+pub(crate) async fn api_post(
+    State(shared): State<Arc<Shared>>,
+    host: Result<Path<String>, PathRejection>,
+    RawQuery(query): RawQuery,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let params = Params::parse(query.as_deref().unwrap_or("").as_bytes())
+        .with_body(Params::parse(&body));
     let mut incoming = Incoming::new(Endpoint::Categories, &uri, &headers);
-    let params = Params::parse(query.as_deref().unwrap_or(""));
+    incoming.method = "POST";
+    answer(shared, host, params, incoming).await
+}
+
+async fn answer(
+    shared: Arc<Shared>,
+    host: Result<Path<String>, PathRejection>,
+    params: Params,
+    mut incoming: Incoming,
+) -> Response {
     let host = host.map(|Path(h)| h).unwrap_or_default();
     let project = host.strip_suffix(".org").map(str::to_owned);
     incoming.project.clone_from(&project);
@@ -116,6 +159,7 @@ pub(crate) async fn api(
         .filter(|v| !v.is_empty())
         .map(split_multi)
         .unwrap_or_default();
+    incoming.params.clone_from(&params.0);
     serve(shared, incoming, move |shared| {
         match project.as_deref().filter(|p| shared.is_known(p)) {
             Some(project) => query_categories(&shared.universe, project, &params)
@@ -217,6 +261,7 @@ impl Warnings {
 struct Settings {
     limit: usize,
     show_hidden: bool,
+    convert: bool,
 }
 
 fn require(params: &Params, name: &str, value: &str) -> Result<(), ApiError> {
@@ -289,7 +334,13 @@ fn settings(params: &Params, warnings: &mut Warnings) -> Result<Settings, ApiErr
     let show_hidden = params
         .get("clprop")
         .is_some_and(|v| v.split('|').any(|p| p == "hidden"));
-    Ok(Settings { limit, show_hidden })
+    // A boolean parameter is true whenever it is present, whatever its value.
+    let convert = params.get("converttitles").is_some();
+    Ok(Settings {
+        limit,
+        show_hidden,
+        convert,
+    })
 }
 
 #[derive(Serialize)]
@@ -321,7 +372,11 @@ struct QueryOut {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     normalized: Vec<NormalizedOut>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
+    converted: Vec<RedirectOut>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     redirects: Vec<RedirectOut>,
+    /// Absent when no title produced a page (ApiQuery::outputGeneralPageInfo).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pages: Vec<PageOut>,
 }
 
@@ -376,6 +431,7 @@ struct Good {
 /// Everything one batch of titles resolves to, before slicing the category rows.
 struct Batch {
     normalized: Vec<NormalizedOut>,
+    converted: Vec<RedirectOut>,
     redirects: Vec<RedirectOut>,
     /// Invalid, missing and special pages, in request order.
     others: Vec<PageOut>,
@@ -383,24 +439,38 @@ struct Batch {
     good: Vec<Good>,
     /// (index into `good`, index into its categories), in the API's row order.
     rows: Vec<(usize, usize)>,
+    /// The wiki's name for namespace 14 (`Category`, `श्रेणी`, …).
+    category_prefix: &'static str,
 }
 
 impl Batch {
-    fn build(universe: &Universe, project: &str, titles: &[String]) -> Self {
+    fn build(universe: &Universe, project: &str, titles: &[String], convert: bool) -> Self {
         let mut batch = Batch {
             normalized: Vec::new(),
+            converted: Vec::new(),
             redirects: Vec::new(),
             others: Vec::new(),
             good: Vec::new(),
             rows: Vec::new(),
+            category_prefix: site(project).name_of(CATEGORY_NS).unwrap_or("Category"),
         };
         let mut seen_pages = HashSet::new();
         for raw in titles {
-            let title = match universe.parse_title(raw) {
-                Ok(title) => title,
+            let looked_up = universe.look_up(project, raw, convert);
+            // ApiPageSet::getNormalizedTitlesAsResult: a raw title that Unicode
+            // normalisation changed comes back percent-encoded.
+            if looked_up.nfc != *raw {
+                batch.normalized.push(NormalizedOut {
+                    fromencoded: true,
+                    from: percent_encoding::utf8_percent_encode(raw, RAWURLENCODE).to_string(),
+                    to: looked_up.nfc.clone(),
+                });
+            }
+            let parsed = match looked_up.parsed {
+                Ok(parsed) => parsed,
                 Err(reason) => {
                     batch.others.push(PageOut {
-                        title: raw.clone(),
+                        title: looked_up.nfc,
                         invalidreason: Some(reason),
                         invalid: Some(true),
                         ..PageOut::default()
@@ -408,49 +478,7 @@ impl Batch {
                     continue;
                 }
             };
-            if title.text != *raw {
-                batch.normalized.push(NormalizedOut {
-                    fromencoded: false,
-                    from: raw.clone(),
-                    to: title.text.clone(),
-                });
-            }
-            let resolved = universe.resolve(project, title);
-            if let Some(from) = resolved.redirected_from
-                && !batch.redirects.iter().any(|r| r.from == from)
-            {
-                batch.redirects.push(RedirectOut {
-                    from,
-                    to: resolved.title.text.clone(),
-                });
-            }
-            if !seen_pages.insert(resolved.title.text.clone()) {
-                continue;
-            }
-            let (ns, text) = (resolved.title.ns, resolved.title.text);
-            match resolved.page {
-                Page::Existing {
-                    page_id,
-                    categories,
-                } => batch.good.push(Good {
-                    page_id,
-                    ns,
-                    title: text,
-                    categories,
-                }),
-                Page::Special => batch.others.push(PageOut {
-                    ns: Some(ns),
-                    title: text,
-                    special: Some(true),
-                    ..PageOut::default()
-                }),
-                Page::Missing | Page::Redirect { .. } => batch.others.push(PageOut {
-                    ns: Some(ns),
-                    title: text,
-                    missing: Some(true),
-                    ..PageOut::default()
-                }),
-            }
+            batch.add(looked_up.nfc, parsed, &mut seen_pages);
         }
         // The categories module reads `ORDER BY cl_from, cl_to`.
         batch.good.sort_by(|a, b| {
@@ -465,6 +493,60 @@ impl Batch {
             .flat_map(|(g, page)| (0..page.categories.len()).map(move |c| (g, c)))
             .collect();
         batch
+    }
+
+    /// The mappings and the page of one valid title (ApiPageSet::processTitlesArray).
+    fn add(&mut self, nfc: String, parsed: Parsed, seen_pages: &mut HashSet<String>) {
+        if parsed.title.text != nfc {
+            self.normalized.push(NormalizedOut {
+                fromencoded: false,
+                from: nfc,
+                to: parsed.title.text.clone(),
+            });
+        }
+        if let Some(to) = &parsed.converted
+            && !self.converted.iter().any(|c| c.from == parsed.title.text)
+        {
+            self.converted.push(RedirectOut {
+                from: parsed.title.text.clone(),
+                to: to.text.clone(),
+            });
+        }
+        let resolved = parsed.resolved;
+        for (from, to) in resolved.hops {
+            if !self.redirects.iter().any(|r| r.from == from) {
+                self.redirects.push(RedirectOut { from, to });
+            }
+        }
+        // A loop outputs no page; a page reached twice is output once.
+        let Some(page) = resolved.page else { return };
+        if !seen_pages.insert(resolved.title.text.clone()) {
+            return;
+        }
+        let (ns, text) = (resolved.title.ns, resolved.title.text);
+        match page {
+            Page::Existing {
+                page_id,
+                categories,
+            } => self.good.push(Good {
+                page_id,
+                ns,
+                title: text,
+                categories,
+            }),
+            Page::Special => self.others.push(PageOut {
+                ns: Some(ns),
+                title: text,
+                special: Some(true),
+                ..PageOut::default()
+            }),
+            Page::Missing | Page::Redirect { .. } => self.others.push(PageOut {
+                ns: Some(ns),
+                title: text,
+                missing: Some(true),
+                ..PageOut::default()
+            }),
+        }
     }
 
     fn continue_value(&self, row: usize) -> Option<String> {
@@ -510,7 +592,7 @@ impl Batch {
             let category = &self.good[g].categories[c];
             slices[g].push(CategoryOut {
                 ns: CATEGORY_NS,
-                title: format!("Category:{}", category.name),
+                title: format!("{}:{}", self.category_prefix, category.name),
                 hidden: (settings.show_hidden && category.hidden).then_some(true),
             });
         }
@@ -533,6 +615,7 @@ impl Batch {
             warnings: warnings.into_out(),
             query: Some(QueryOut {
                 normalized: self.normalized,
+                converted: self.converted,
                 redirects: self.redirects,
                 pages,
             }),
@@ -561,18 +644,18 @@ fn query_categories(
             query: None,
         }
     } else {
+        // ParamValidator::validateValue refuses the whole request past the limit.
         if titles.len() > MAX_TITLES {
-            warnings.add(
-                "query",
+            return Err(ApiError::new(
+                "toomanyvalues",
                 format!(
                     "Too many values supplied for parameter \"titles\". The limit is {MAX_TITLES}."
                 ),
-            );
-            titles.truncate(MAX_TITLES);
+            ));
         }
         let mut seen = HashSet::new();
         titles.retain(|t| seen.insert(t.clone()));
-        let batch = Batch::build(universe, project, &titles);
+        let batch = Batch::build(universe, project, &titles, settings.convert);
         let start = batch.start_row(params, settings.limit)?;
         batch.into_response(start, &settings, warnings)
     };

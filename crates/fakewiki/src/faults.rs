@@ -34,6 +34,10 @@ pub enum Fault {
     TooManyRequests { retry_after_secs: u64 },
     /// 429 with `Retry-After` as an HTTP-date `secs` from now (the form octocrab misses).
     TooManyRequestsHttpDate { retry_after_secs: u64 },
+    /// 429 with no `Retry-After` at all: "Responses with status code 429 or 503
+    /// typically also have the Retry-After header set" — typically, not always
+    /// (mediawiki.org, Wikimedia APIs/Rate limits).
+    TooManyRequestsBare,
     /// That status (500, 502, 503, 504, …) with Wikimedia's HTML error page.
     Status(u16),
     /// The real answer's status and headers, its body cut in half (still a complete
@@ -50,6 +54,10 @@ pub enum Fault {
     /// The Action API's `maxlag` refusal (Action API requests only): 200 with
     /// `Retry-After` and `X-Database-Lag` both `lag_secs`.
     Maxlag { lag_secs: u64 },
+    /// An Action API error with HTTP 200 (Action API requests only), as ApiMain answers
+    /// an exception: `code` such as `internal_api_error_DBConnectionError`, `readonly` or
+    /// `badvalue`, with the `MediaWiki-API-Error` header (ApiMain::handleException).
+    ApiError { code: &'static str, info: &'static str },
 }
 
 /// When a matching rule fires.
@@ -131,8 +139,8 @@ impl FaultRule {
             Some(e) => e == endpoint,
             None => endpoint != Endpoint::Other,
         };
-        let maxlag_ok =
-            !matches!(self.fault, Fault::Maxlag { .. }) || endpoint == Endpoint::Categories;
+        let maxlag_ok = !matches!(self.fault, Fault::Maxlag { .. } | Fault::ApiError { .. })
+            || endpoint == Endpoint::Categories;
         endpoint_ok
             && maxlag_ok
             && self.day.is_none_or(|d| Some(d) == day)
@@ -238,6 +246,20 @@ pub(crate) async fn inject(
                 .timestamp_to_rfc9110_string(&at)
                 .unwrap_or_else(|_| "Fri, 31 Dec 9999 23:59:59 GMT".to_owned());
             Reply::too_many_requests(date)
+        }
+        Fault::TooManyRequestsBare => {
+            let mut reply = Reply::too_many_requests(String::new());
+            reply.headers.retain(|(name, _)| *name != "retry-after");
+            reply
+        }
+        Fault::ApiError { code, info } => {
+            let body = serde_json::json!({
+                "error": {"code": code, "info": info, "docref": "See https://en.wikipedia.org/w/api.php for API usage."},
+                "servedby": "mw1234",
+            });
+            let mut reply = Reply::json(StatusCode::OK, body.to_string().into_bytes());
+            reply.headers.push(("mediawiki-api-error", (*code).to_owned()));
+            reply
         }
         Fault::Status(code) => Reply {
             status: StatusCode::from_u16(*code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),

@@ -23,6 +23,7 @@ mod log;
 mod pageviews;
 mod rng;
 mod server;
+mod site;
 mod title;
 mod universe;
 
@@ -30,4 +31,4 @@ pub use action::{MAX_CLLIMIT, MAX_TITLES};
 pub use faults::{Endpoint, Fault, FaultId, FaultRule, Trigger};
 pub use log::{RequestRecord, Stats};
 pub use server::{Config, FakeWiki, Quota};
-pub use universe::{ExpectedRow, TopArticle, Universe};
+pub use universe::{ExpectedRow, NO_TITLE, TopArticle, Universe};

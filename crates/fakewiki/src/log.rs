@@ -30,6 +30,14 @@ pub struct RequestRecord {
     pub user_agent: Option<String>,
     /// Whether an `Authorization` header was present.
     pub authorization: bool,
+    /// `GET` or `POST`.
+    pub method: &'static str,
+    /// Every parameter decoded, from the URL and a form body, in order.
+    pub params: Vec<(String, String)>,
+    /// The `Cookie` header, if any.
+    pub cookie: Option<String>,
+    /// Every request header, names lowercased.
+    pub headers: Vec<(String, String)>,
     /// Since the server started.
     pub received_at: Duration,
     /// When the answer was handed over; `None` while in flight or if the client went away.

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use axum::Router;
 use axum::body::Body;
 use axum::extract::State;
-use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, HeaderName, USER_AGENT};
+use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, COOKIE, HeaderName, USER_AGENT};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::Response;
 use axum::routing::get;
@@ -32,6 +32,12 @@ use crate::{action, pageviews};
 const DEFAULT_LOG_CAPACITY: usize = 20_000;
 /// Worker threads of [`FakeWiki::start_blocking`]'s own runtime: the machines have 2 cores.
 const BLOCKING_WORKERS: usize = 2;
+/// Longest request target (path and query) Wikimedia's edge takes before it answers 414:
+/// MediaWiki's `api-help-methods` names "commonly 8000 bytes".
+pub const DEFAULT_MAX_REQUEST_TARGET: usize = 8_000;
+/// The session cookie this fake hands an authenticated client: Wikimedia asks such clients
+/// to send cookies back so the right rate-limit class applies (Wikimedia APIs/Rate limits).
+pub const SESSION_COOKIE: &str = "wikitopfake_session";
 
 /// At most `requests` per `window` (×10 with `Authorization: Bearer …`, as Wikimedia
 /// grants authenticated clients), in fixed windows starting at the first request.
@@ -58,6 +64,8 @@ pub struct Config {
     /// 0 picks a free port.
     pub port: u16,
     pub log_capacity: usize,
+    /// Requests whose path and query are longer get 414.
+    pub max_request_target: usize,
 }
 
 impl Config {
@@ -75,6 +83,7 @@ impl Config {
             fault_seed: 0x5EED,
             port: 0,
             log_capacity: DEFAULT_LOG_CAPACITY,
+            max_request_target: DEFAULT_MAX_REQUEST_TARGET,
         }
     }
 
@@ -84,6 +93,11 @@ impl Config {
 
     pub fn fixture() -> Self {
         Config::new(Universe::fixture())
+    }
+
+    /// The non-Latin wikis ([`Universe::intl`]), serving `hi.wikipedia` and `zh.wikipedia`.
+    pub fn intl() -> Self {
+        Config::new(Universe::intl()).known_projects(["hi.wikipedia", "zh.wikipedia"])
     }
 
     pub fn published_until(mut self, day: Date) -> Self {
@@ -271,7 +285,7 @@ async fn bind(config: Config) -> io::Result<(FakeWiki, impl Future<Output = ()> 
             "/api/rest_v1/metrics/pageviews/top/{project}/{access}/{year}/{month}/{day}",
             get(pageviews::top),
         )
-        .route("/{host}/w/api.php", get(action::api))
+        .route("/{host}/w/api.php", get(action::api).post(action::api_post))
         .fallback(other)
         .with_state(Arc::clone(&shared));
     let server = async move {
@@ -294,6 +308,7 @@ async fn bind(config: Config) -> io::Result<(FakeWiki, impl Future<Output = ()> 
 pub(crate) struct Shared {
     pub(crate) universe: Universe,
     started: Instant,
+    max_request_target: usize,
     control: Mutex<Control>,
 }
 
@@ -315,6 +330,7 @@ impl Shared {
         Shared {
             universe: config.universe,
             started: Instant::now(),
+            max_request_target: config.max_request_target,
             control: Mutex::new(Control {
                 published_until: config.published_until,
                 known_projects: config.known_projects,
@@ -377,6 +393,11 @@ pub(crate) struct Incoming {
     pub(crate) titles: Vec<String>,
     pub(crate) user_agent: Option<String>,
     pub(crate) authorization: Option<String>,
+    pub(crate) method: &'static str,
+    /// Every parameter, from the URL and a form body.
+    pub(crate) params: Vec<(String, String)>,
+    pub(crate) cookie: Option<String>,
+    pub(crate) headers: Vec<(String, String)>,
 }
 
 impl Incoming {
@@ -396,6 +417,13 @@ impl Incoming {
             titles: Vec::new(),
             user_agent: text(USER_AGENT),
             authorization: text(AUTHORIZATION),
+            method: "GET",
+            params: Vec::new(),
+            cookie: text(COOKIE),
+            headers: headers
+                .iter()
+                .map(|(k, v)| (k.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+                .collect(),
         }
     }
 }
@@ -420,6 +448,10 @@ impl InFlight {
             titles: incoming.titles,
             user_agent: incoming.user_agent,
             authorization: incoming.authorization.is_some(),
+            method: incoming.method,
+            params: incoming.params,
+            cookie: incoming.cookie,
+            headers: incoming.headers,
             received_at: shared.started.elapsed(),
             finished_at: None,
             status: None,
@@ -465,7 +497,12 @@ pub(crate) async fn serve(
         .is_some_and(|a| a.len() > 7 && a[..7].eq_ignore_ascii_case("bearer "));
     let project = incoming.project.clone();
     let day = incoming.day;
+    let too_long = incoming.path_and_query.len() > shared.max_request_target;
     let mut flight = InFlight::begin(&shared, incoming);
+    if too_long {
+        flight.finish(414);
+        return Reply::uri_too_long().into_response();
+    }
 
     let latency = shared.control().latency;
     if !latency.is_zero() {
@@ -482,7 +519,12 @@ pub(crate) async fn serve(
         .pick(endpoint, project.as_deref(), day);
     match fault {
         None => {
-            let reply = answer(&shared);
+            let mut reply = answer(&shared);
+            if bearer {
+                reply
+                    .headers
+                    .push(("set-cookie", format!("{SESSION_COOKIE}=s{}; Path=/; HttpOnly", flight.seq)));
+            }
             flight.outcome.api_error.clone_from(&reply.api_error);
             flight.finish(reply.status.as_u16());
             reply.into_response()
@@ -540,6 +582,15 @@ impl Reply {
         Reply {
             content_type: "text/html; charset=utf-8",
             ..Reply::json(StatusCode::OK, body.into_bytes())
+        }
+    }
+
+    /// What Wikimedia's edge answers a request target past its limit (seen on
+    /// ar.wikipedia's api.php in 2026).
+    pub(crate) fn uri_too_long() -> Self {
+        Reply {
+            status: StatusCode::URI_TOO_LONG,
+            ..Reply::html("<!DOCTYPE HTML PUBLIC \"-//IETF//DTD HTML 2.0//EN\">\n<html><head>\n<title>414 Request-URI Too Long</title>\n</head><body>\n<h1>Request-URI Too Long</h1>\n<p>The requested URL's length exceeds the capacity\nlimit for this server.<br />\n</p>\n</body></html>\n".to_owned())
         }
     }
 

@@ -34,24 +34,29 @@ pub(crate) struct Site {
     aliases: &'static [(&'static str, i32)],
     /// Title written in another variant → the title as stored, for `converttitles=1`.
     variants: &'static [(&'static str, &'static str)],
+    /// Canonical special page name → local name (`specialPageAliases` in MessagesXx.php).
+    specials: &'static [(&'static str, &'static str)],
 }
 
 const ENGLISH: Site = Site {
     local: &[(4, "Wikipedia"), (5, "Wikipedia talk")],
     aliases: &[("wp", 4), ("image", 6)],
     variants: &[],
+    specials: &[],
 };
 
 const GERMAN: Site = Site {
     local: &[(-1, "Spezial"), (4, "Wikipedia"), (14, "Kategorie")],
     aliases: &[],
     variants: &[],
+    specials: &[("Search", "Suche")],
 };
 
 const FRENCH: Site = Site {
     local: &[(-1, "Spécial"), (4, "Wikipédia"), (14, "Catégorie"), (100, "Portail")],
     aliases: &[],
     variants: &[],
+    specials: &[("Search", "Recherche")],
 };
 
 /// hi.wikipedia's namespace names (its `Special:AllPages` namespace menu).
@@ -69,6 +74,7 @@ const HINDI: Site = Site {
     ],
     aliases: &[("wp", 4)],
     variants: &[],
+    specials: &[("Search", "खोज")],
 };
 
 /// zh.wikipedia keeps canonical names and converts between Chinese variants
@@ -81,6 +87,7 @@ const CHINESE: Site = Site {
         ("電腦 科學", "电脑 科学"),
         ("臺北", "台北"),
     ],
+    specials: &[],
 };
 
 /// The conventions of `project` (`en.wikipedia`); unknown wikis behave like English.
@@ -123,6 +130,15 @@ impl Site {
             .chain(CANONICAL)
             .find(|(n, _)| *n == ns)
             .map(|&(_, name)| name)
+    }
+
+    /// The local name of a special page, given its canonical name or a local one.
+    pub(crate) fn special_name(&self, name: &str) -> String {
+        self.specials
+            .iter()
+            .find(|(canonical, _)| *canonical == name)
+            .map_or(name, |&(_, local)| local)
+            .to_owned()
     }
 
     /// The stored title a title in another variant converts to, if any.

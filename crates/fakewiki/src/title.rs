@@ -1,39 +1,12 @@
 //! MediaWiki title parsing: what `Title::newFromText` does to a `titles=` value.
 //!
-//! Owns normalisation (underscores to spaces, collapsed whitespace, a canonical namespace
-//! prefix, first letter uppercased) and the syntactic validity rules. It knows nothing of
-//! which pages exist: that is the universe's business.
+//! Owns normalisation (underscores to spaces, collapsed whitespace, the wiki's local
+//! namespace prefix and special page name, first letter uppercased) and the syntactic
+//! validity rules. Which names a wiki gives its namespaces is the `site`'s business; which
+//! pages exist, the universe's.
 //! See <https://www.mediawiki.org/wiki/Manual:Page_title>.
 
-/// Namespaces a Wikipedia knows, with their canonical names and common aliases.
-const NAMESPACES: &[(i32, &str)] = &[
-    (-1, "Special"),
-    (1, "Talk"),
-    (2, "User"),
-    (3, "User talk"),
-    (4, "Wikipedia"),
-    (5, "Wikipedia talk"),
-    (6, "File"),
-    (7, "File talk"),
-    (10, "Template"),
-    (11, "Template talk"),
-    (12, "Help"),
-    (14, "Category"),
-    (15, "Category talk"),
-    (100, "Portal"),
-    (118, "Draft"),
-];
-
-/// Aliases resolve to the canonical name above (`WP:` and `Project:` are real on enwiki;
-/// `Wikipédia:` lets the French main page keep its project namespace).
-const ALIASES: &[(&str, i32)] = &[
-    ("project", 4),
-    ("wp", 4),
-    ("wikipédia", 4),
-    ("image", 6),
-    ("spezial", -1),
-    ("spécial", -1),
-];
+use crate::site::Site;
 
 /// The longest title MediaWiki accepts, in bytes.
 const MAX_TITLE_BYTES: usize = 255;
@@ -49,8 +22,9 @@ pub(crate) struct Title {
     pub(crate) ns: i32,
 }
 
-/// Parses a title as MediaWiki would, or says why it is invalid (the `invalidreason`).
-pub(crate) fn parse(raw: &str) -> Result<Title, String> {
+/// Parses a title as MediaWiki would on `site`, or says why it is invalid (the
+/// `invalidreason`).
+pub(crate) fn parse(site: &Site, raw: &str) -> Result<Title, String> {
     let collapsed = collapse_whitespace(raw);
     if let Some(bad) = illegal_part(&collapsed) {
         return Err(format!(
@@ -64,9 +38,14 @@ pub(crate) fn parse(raw: &str) -> Result<Title, String> {
         return Err(EMPTY_REASON.to_owned());
     }
     let title = match text.split_once(':').and_then(|(prefix, rest)| {
-        namespace_of(prefix.trim()).map(|(ns, name)| (ns, name, rest.trim()))
+        site.namespace(prefix.trim()).map(|(ns, name)| (ns, name, rest.trim()))
     }) {
         Some((_, _, "")) => return Err(EMPTY_REASON.to_owned()),
+        // Title::fixSpecialName: a special page's alias becomes its local name.
+        Some((-1, name, rest)) => Title {
+            text: format!("{name}:{}", site.special_name(&ucfirst(rest))),
+            ns: -1,
+        },
         Some((ns, name, rest)) => Title {
             text: format!("{name}:{}", ucfirst(rest)),
             ns,
@@ -141,29 +120,35 @@ fn illegal_part(s: &str) -> Option<String> {
     None
 }
 
-fn namespace_of(prefix: &str) -> Option<(i32, &'static str)> {
-    let wanted = prefix.replace('_', " ").to_lowercase();
-    let ns = NAMESPACES
-        .iter()
-        .find(|(_, name)| name.to_lowercase() == wanted)
-        .map(|&(ns, _)| ns)
-        .or_else(|| {
-            ALIASES
-                .iter()
-                .find(|(alias, _)| *alias == wanted)
-                .map(|&(_, ns)| ns)
-        })?;
-    let canonical = NAMESPACES.iter().find(|(n, _)| *n == ns)?.1;
-    Some((ns, canonical))
-}
-
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use super::{EMPTY_REASON, Title};
+    use crate::site::{Site, site};
 
     fn ok(raw: &str) -> (String, i32) {
-        let t = parse(raw).unwrap_or_else(|e| panic!("{raw}: {e}"));
+        ok_on("en.wikipedia", raw)
+    }
+
+    fn ok_on(project: &str, raw: &str) -> (String, i32) {
+        let t = parse(site(project), raw).unwrap_or_else(|e| panic!("{raw}: {e}"));
         (t.text, t.ns)
+    }
+
+    fn parse(site: &Site, raw: &str) -> Result<Title, String> {
+        super::parse(site, raw)
+    }
+
+    fn parse_en(raw: &str) -> Result<Title, String> {
+        parse(site("en.wikipedia"), raw)
+    }
+
+    #[test]
+    fn local_namespace_and_special_page_names() {
+        assert_eq!(ok_on("hi.wikipedia", "Special:Search"), ("विशेष:खोज".into(), -1));
+        assert_eq!(ok_on("hi.wikipedia", "विशेष:खोज"), ("विशेष:खोज".into(), -1));
+        assert_eq!(ok_on("hi.wikipedia", "Project:चौपाल"), ("विकिपीडिया:चौपाल".into(), 4));
+        assert_eq!(ok_on("hi.wikipedia", "प्रवेशद्वार:भारत"), ("प्रवेशद्वार:भारत".into(), 100));
+        assert_eq!(ok_on("de.wikipedia", "special:search"), ("Spezial:Suche".into(), -1));
     }
 
     #[test]
@@ -200,13 +185,13 @@ mod tests {
             "Caf%C3%A9",
             "\u{7}",
         ] {
-            assert!(parse(raw).is_err(), "{raw:?}");
+            assert!(parse_en(raw).is_err(), "{raw:?}");
         }
-        assert_eq!(parse("Talk:").unwrap_err(), EMPTY_REASON);
+        assert_eq!(parse_en("Talk:").unwrap_err(), EMPTY_REASON);
         assert_eq!(
-            parse("x[1]").unwrap_err(),
+            parse_en("x[1]").unwrap_err(),
             "The requested page title contains invalid characters: \"[\"."
         );
-        assert!(parse(&"a".repeat(256)).is_err());
+        assert!(parse_en(&"a".repeat(256)).is_err());
     }
 }

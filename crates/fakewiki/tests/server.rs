@@ -6,7 +6,9 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use fakewiki::{Config, Endpoint, ExpectedRow, FakeWiki, Fault, FaultRule, Quota, Universe};
+use fakewiki::{
+    Config, Endpoint, ExpectedRow, FakeWiki, Fault, FaultRule, NO_TITLE, Quota, Universe,
+};
 use jiff::civil::{Date, date};
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -117,7 +119,7 @@ fn top_path(project: &str, day: Date) -> String {
     )
 }
 
-const CATEGORY_QUERY: &str = "action=query&prop=categories&clprop=hidden&cllimit=max&redirects=1&format=json&formatversion=2&maxlag=5";
+const CATEGORY_QUERY: &str = "action=query&prop=categories&clprop=hidden&cllimit=max&redirects=1&converttitles=1&format=json&formatversion=2&maxlag=5";
 
 fn categories_path(host: &str, titles: &[String], cont: Option<(&str, &str)>) -> String {
     let titles = titles.iter().map(|t| enc(t)).collect::<Vec<_>>().join("|");
@@ -163,7 +165,12 @@ async fn client_rows(
     let mut pages: HashMap<String, Value> = HashMap::new();
     let mut categories: HashMap<String, Vec<(String, bool)>> = HashMap::new();
     let mut calls = 0;
-    let titles: Vec<String> = articles.iter().map(|a| a.0.clone()).collect();
+    // The Pageviews API's `-` is "no title found", never a page to look up.
+    let titles: Vec<String> = articles
+        .iter()
+        .map(|a| a.0.clone())
+        .filter(|a| a != NO_TITLE)
+        .collect();
     for batch in titles.chunks(50) {
         let mut cont: Option<(String, String)> = None;
         loop {
@@ -190,15 +197,11 @@ async fn client_rows(
                     r["to"].as_str().unwrap().to_owned(),
                 );
             }
-            for page in query["pages"].as_array().expect("pages") {
+            for page in query["pages"].as_array().into_iter().flatten() {
                 let title = page["title"].as_str().unwrap().to_owned();
                 for c in page["categories"].as_array().into_iter().flatten() {
-                    let name = c["title"]
-                        .as_str()
-                        .unwrap()
-                        .strip_prefix("Category:")
-                        .unwrap()
-                        .to_owned();
+                    let (_, name) = c["title"].as_str().unwrap().split_once(':').unwrap();
+                    let name = name.to_owned();
                     categories
                         .entry(title.clone())
                         .or_default()
@@ -236,19 +239,31 @@ async fn client_rows(
                 categories: Vec::new(),
                 hidden_categories: Vec::new(),
             };
+            if article == NO_TITLE {
+                row.page_status = "no_title".to_owned();
+                return row;
+            }
             if pages.get(&article).is_some_and(|p| p["invalid"] == true) {
                 return row;
             }
-            let title = normalized.get(&article).cloned().unwrap_or(article);
-            let (title, redirected) = match redirects.get(&title) {
-                Some(to) => (to.clone(), true),
-                None => (title, false),
-            };
+            let mut title = normalized.get(&article).cloned().unwrap_or(article);
+            let mut seen = std::collections::HashSet::from([title.clone()]);
+            let mut redirected = false;
+            while let Some(to) = redirects.get(&title) {
+                redirected = true;
+                title = to.clone();
+                if !seen.insert(title.clone()) {
+                    // A loop: MediaWiki outputs no page for it.
+                    row.title = title;
+                    row.page_status = "missing".to_owned();
+                    return row;
+                }
+            }
             let page = &pages[&title];
-            row.page_status = if redirected {
-                "redirect"
-            } else if page["missing"] == true {
+            row.page_status = if page["missing"] == true {
                 "missing"
+            } else if redirected {
+                "redirect"
             } else if page["special"] == true {
                 "special"
             } else {
@@ -491,13 +506,21 @@ async fn fixture_categories_reassemble_to_the_expected_rows() {
         (special.page_status.as_str(), special.namespace),
         ("special", Some(-1))
     );
-    for invalid in ["-", "Reference_[1]"] {
-        let r = row(invalid);
-        assert_eq!(
-            (r.title.as_str(), r.page_status.as_str(), r.namespace),
-            (invalid, "invalid", None)
-        );
-    }
+    let invalid = row("Reference_[1]");
+    assert_eq!(
+        (invalid.title.as_str(), invalid.page_status.as_str(), invalid.namespace),
+        ("Reference_[1]", "invalid", None)
+    );
+    // `-` is a real page here, as on real wikis; the row still names no page.
+    let no_title = row("-");
+    assert_eq!(
+        (no_title.title.as_str(), no_title.page_status.as_str(), no_title.page_id),
+        ("-", "no_title", None)
+    );
+    assert!(
+        wiki.requests().iter().all(|r| !r.titles.iter().any(|t| t == "-")),
+        "`-` was looked up"
+    );
     assert_eq!(
         row("Lists_of_everything").categories.len()
             + row("Lists_of_everything").hidden_categories.len(),
@@ -520,7 +543,7 @@ async fn action_api_shapes_match_formatversion_2() {
         "AC_DC",
         "Foo_bar",
         "Special:Search",
-        "-",
+        "Reference_[1]",
         "Question?",
     ]
     .map(str::to_owned)
@@ -558,8 +581,8 @@ async fn action_api_shapes_match_formatversion_2() {
         serde_json::json!({"ns": -1, "title": "Special:Search", "special": true})
     );
     assert_eq!(
-        *page("-"),
-        serde_json::json!({"title": "-", "invalidreason": "The requested page title is empty or contains only the name of a namespace.", "invalid": true})
+        *page("Reference_[1]"),
+        serde_json::json!({"title": "Reference_[1]", "invalidreason": "The requested page title contains invalid characters: \"[\".", "invalid": true})
     );
     assert_eq!(
         *page("Question?"),
@@ -605,19 +628,20 @@ async fn realistic_batches_need_continue_and_reassemble() {
     assert_eq!(wiki.stats().title_limit_violations, 0);
 }
 
+/// ParamValidator::validateValue: past the limit the whole request is refused.
 #[tokio::test]
-async fn over_50_titles_are_cut_with_a_warning_and_logged() {
+async fn over_50_titles_are_refused_and_logged() {
     let wiki = FakeWiki::start(Config::realistic(3)).await.expect("start");
     let titles: Vec<String> = (0..60).map(|i| format!("Title_{i}")).collect();
-    let body = get(&wiki, &categories_path("en.wikipedia.org", &titles, None))
-        .await
-        .json();
+    let raw = get(&wiki, &categories_path("en.wikipedia.org", &titles, None)).await;
+    assert_eq!(raw.status, 200);
+    let body = raw.json();
+    assert_eq!(body["error"]["code"], "toomanyvalues");
     assert_eq!(
-        body["warnings"]["query"]["warnings"],
+        body["error"]["info"],
         "Too many values supplied for parameter \"titles\". The limit is 50."
     );
-    let pages = body["query"]["pages"].as_array().unwrap();
-    assert_eq!(pages.len(), 50, "only the first 50 titles are processed");
+    assert!(body.get("query").is_none());
     assert_eq!(wiki.stats().title_limit_violations, 1);
     assert_eq!(wiki.requests()[0].titles.len(), 60);
 }

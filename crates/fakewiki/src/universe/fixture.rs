@@ -2,8 +2,9 @@
 //!
 //! Each case a client must handle appears at least once, on purpose and by name: ties
 //! (two-way and three-way, one at rank 10), the punctuation and non-Latin titles, a title
-//! needing normalisation, redirects, a missing page, `Special:Search`, the invalid `-` and
-//! a syntactically invalid title, hidden categories, a page without categories, and a page
+//! needing normalisation, redirects, a missing page, `Special:Search`, `-` (a real page
+//! here, as on real wikis, which a client must never ask for) and a syntactically invalid
+//! title, hidden categories, a page without categories, and a page
 //! with 520 categories so that even a batch of two pages needs `continue`. Every access
 //! value serves the same lists; other projects and days have none.
 
@@ -221,6 +222,12 @@ const PAGES: &[(&str, i64, &[&str], &[&str])] = &[
         &["Articles with short description"],
     ),
     (
+        "Hyphen-minus",
+        1_411_436,
+        &["Typographical symbols", "Punctuation"],
+        &[],
+    ),
+    (
         "2023 in film",
         71_234_567,
         &["2023 in film", "Years in film"],
@@ -230,6 +237,7 @@ const PAGES: &[(&str, i64, &[&str], &[&str])] = &[
 
 /// Redirects, from normalised title to target.
 const REDIRECTS: &[(&str, &str)] = &[
+    ("-", "Hyphen-minus"),
     ("AC DC", "AC/DC"),
     ("Беларусь", "Belarus"),
     ("東京", "Tokyo"),

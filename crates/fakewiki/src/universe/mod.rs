@@ -8,6 +8,7 @@
 //! It knows nothing of HTTP, publication dates or faults.
 
 mod fixture;
+mod intl;
 mod realistic;
 #[rustfmt::skip] // Word lists read better packed than one per line.
 mod words;
@@ -16,15 +17,17 @@ use std::sync::Arc;
 
 use jiff::civil::Date;
 
+use unicode_normalization::UnicodeNormalization;
+
+use crate::site::site;
 use crate::title::{self, Title};
 
 /// The Pageviews API's `access` values.
 pub(crate) const ACCESSES: [&str; 4] = ["all-access", "desktop", "mobile-app", "mobile-web"];
 
-/// Titles that are "invalid" in every universe although MediaWiki's syntax allows them:
-/// the Pageviews API counts hits on `/wiki/-` (a placeholder, not an article), and
-/// wikitop must store such a row with status `invalid` rather than drop it.
-const CONFIGURED_INVALID: &[&str] = &["-"];
+/// The Pageviews API's "no title found" (a hit it could not attribute), which may also
+/// be a real page: a client stores the row with status `no_title` and never asks for it.
+pub const NO_TITLE: &str = "-";
 
 /// A seeded, deterministic source of top lists and pages. Cheap to clone.
 #[derive(Debug, Clone)]
@@ -34,6 +37,7 @@ pub struct Universe(Arc<Kind>);
 enum Kind {
     Realistic(realistic::Realistic),
     Fixture(fixture::Fixture),
+    Intl(intl::Intl),
 }
 
 /// One article of a top list, in rank order.
@@ -56,9 +60,9 @@ pub struct ExpectedRow {
     /// Normalised and redirect-followed; the article itself when the title is invalid.
     pub title: String,
     pub page_id: Option<i64>,
-    /// `None` only for invalid titles.
+    /// `None` when the API gives no page object: invalid titles, `-`, redirect loops.
     pub namespace: Option<i32>,
-    /// One of `ok`, `redirect`, `missing`, `special`, `invalid`.
+    /// One of `ok`, `redirect`, `missing`, `special`, `invalid`, `no_title`.
     pub page_status: String,
     /// Visible categories without the `Category:` prefix, sorted by `str` order, no duplicates.
     pub categories: Vec<String>,
@@ -89,15 +93,35 @@ pub(crate) enum Page {
     Special,
 }
 
-/// A valid title after `redirects=1`: the page the Action API reports for it.
+/// A valid title after `redirects=1`: every hop and the page the chain ended on.
 #[derive(Debug, Clone)]
 pub(crate) struct Resolved {
-    /// The title the page object carries (the redirect target when redirected).
+    /// The title the page object carries (the last hop); where the loop closed when
+    /// the chain loops.
     pub(crate) title: Title,
-    /// The normalised title that redirected here, if any.
-    pub(crate) redirected_from: Option<String>,
-    /// Never [`Page::Redirect`].
-    pub(crate) page: Page,
+    /// Every redirect hop in order, `(from, to)`; empty when the title is no redirect.
+    pub(crate) hops: Vec<(String, String)>,
+    /// Never [`Page::Redirect`]; `None` for a loop, which MediaWiki outputs no page for
+    /// (ApiPageSet::resolvePendingRedirects).
+    pub(crate) page: Option<Page>,
+}
+
+/// Everything the Action API does to one `titles=` value before it outputs a page.
+#[derive(Debug, Clone)]
+pub(crate) struct LookedUp {
+    /// The value after Unicode normalisation (WebRequest::normalizeUnicode).
+    pub(crate) nfc: String,
+    /// The parsed title, or the `invalidreason`.
+    pub(crate) parsed: Result<Parsed, String>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Parsed {
+    /// After title normalisation, before variant conversion.
+    pub(crate) title: Title,
+    /// The variant the title was converted to (`converttitles=1`).
+    pub(crate) converted: Option<Title>,
+    pub(crate) resolved: Resolved,
 }
 
 impl Universe {
@@ -114,19 +138,27 @@ impl Universe {
         Universe(Arc::new(Kind::Fixture(fixture::Fixture::new())))
     }
 
-    /// The days this universe has data for, when it is a finite list (the fixture's).
+    /// Non-Latin wikis as the real ones are: `hi.wikipedia` (long Devanagari titles, local
+    /// namespace names, `-` as a page, a title not in NFC, redirect chains and a loop)
+    /// and `zh.wikipedia` (language variants); see [`Universe::days`].
+    pub fn intl() -> Self {
+        Universe(Arc::new(Kind::Intl(intl::Intl::new())))
+    }
+
+    /// The days this universe has data for, when it is a finite list.
     pub fn days(&self) -> Option<Vec<Date>> {
         match &*self.0 {
             Kind::Realistic(_) => None,
             Kind::Fixture(f) => Some(f.days()),
+            Kind::Intl(i) => Some(i.days()),
         }
     }
 
     /// The last day a server over this universe publishes by default.
     pub fn default_published_until(&self) -> Date {
-        match &*self.0 {
-            Kind::Realistic(_) => jiff::civil::date(2026, 11, 27),
-            Kind::Fixture(f) => f.days().last().copied().unwrap_or(fixture::FIRST_DAY),
+        match self.days() {
+            None => jiff::civil::date(2026, 11, 27),
+            Some(days) => days.last().copied().unwrap_or(fixture::FIRST_DAY),
         }
     }
 
@@ -139,6 +171,7 @@ impl Universe {
         let mut list = match &*self.0 {
             Kind::Realistic(r) => r.day(project, access, day)?,
             Kind::Fixture(f) => f.day(project, day)?,
+            Kind::Intl(i) => i.day(project, day)?,
         };
         list.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         let mut out: Vec<TopArticle> = Vec::with_capacity(list.len());
@@ -186,15 +219,24 @@ impl Universe {
             categories: Vec::new(),
             hidden_categories: Vec::new(),
         };
-        let Ok(parsed) = self.parse_title(&row.article) else {
+        if row.article == NO_TITLE {
+            row.page_status = "no_title".to_owned();
+            return row;
+        }
+        let Ok(parsed) = self.look_up(project, &row.article, true).parsed else {
             return row;
         };
-        let resolved = self.resolve(project, parsed);
+        let resolved = parsed.resolved;
         row.title = resolved.title.text;
+        let Some(page) = resolved.page else {
+            row.page_status = "missing".to_owned(); // a redirect loop
+            return row;
+        };
         row.namespace = Some(resolved.title.ns);
+        let redirected = !resolved.hops.is_empty();
         // A redirect to a page that does not exist is `missing`: the status says whether
         // the stored categories belong to a real page (`page_id` is NULL exactly then).
-        row.page_status = match (&resolved.page, resolved.redirected_from.is_some()) {
+        row.page_status = match (&page, redirected) {
             (Page::Missing | Page::Redirect { .. }, _) => "missing",
             (Page::Special, _) => "special",
             (Page::Existing { .. }, true) => "redirect",
@@ -204,7 +246,7 @@ impl Universe {
         if let Page::Existing {
             page_id,
             categories,
-        } = resolved.page
+        } = page
         {
             row.page_id = Some(page_id);
             for c in categories {
@@ -222,13 +264,29 @@ impl Universe {
         row
     }
 
-    /// Parses a `titles=` value, also refusing the titles this universe treats as invalid.
-    pub(crate) fn parse_title(&self, raw: &str) -> Result<Title, String> {
-        let parsed = title::parse(raw)?;
-        if CONFIGURED_INVALID.contains(&parsed.text.as_str()) {
-            return Err(title::EMPTY_REASON.to_owned());
-        }
-        Ok(parsed)
+    /// What the Action API makes of one `titles=` value on `project`: Unicode
+    /// normalisation, title parsing, variant conversion when `convert` (only for a title
+    /// that does not exist as written, on a wiki with variants), then every redirect.
+    /// (ApiPageSet::processTitlesArray, resolvePendingRedirects.)
+    pub(crate) fn look_up(&self, project: &str, raw: &str, convert: bool) -> LookedUp {
+        let nfc: String = raw.nfc().collect();
+        let parsed = title::parse(site(project), &nfc).map(|title| {
+            let converted = site(project)
+                .variant_of(&title.text)
+                .filter(|_| convert && self.page(project, &title) == Page::Missing)
+                .map(|to| Title {
+                    text: to.to_owned(),
+                    ns: title.ns,
+                });
+            let target = converted.clone().unwrap_or_else(|| title.clone());
+            let resolved = self.resolve(project, target);
+            Parsed {
+                title,
+                converted,
+                resolved,
+            }
+        });
+        LookedUp { nfc, parsed }
     }
 
     /// The page a valid title names on `project`'s wiki, before redirects.
@@ -239,42 +297,38 @@ impl Universe {
         match &*self.0 {
             Kind::Realistic(r) => r.page(project, title),
             Kind::Fixture(f) => f.page(title),
+            Kind::Intl(i) => i.page(project, &title.text),
         }
     }
 
-    /// Follows one redirect, as `redirects=1` does for the pages this fake generates.
+    /// Follows redirects to the end of the chain, as `redirects=1` does, stopping where
+    /// a title comes round again.
     pub(crate) fn resolve(&self, project: &str, title: Title) -> Resolved {
-        let page = self.page(project, &title);
-        let Page::Redirect { target } = page else {
-            return Resolved {
-                title,
-                redirected_from: None,
-                page,
+        let mut hops = Vec::new();
+        let mut seen = std::collections::HashSet::from([title.text.clone()]);
+        let mut current = title;
+        loop {
+            let page = self.page(project, &current);
+            let Page::Redirect { target } = page else {
+                return Resolved {
+                    title: current,
+                    hops,
+                    page: Some(page),
+                };
             };
-        };
-        let (target_title, target_page) = match title::parse(&target) {
-            Ok(t) => {
-                let p = self.page(project, &t);
-                (t, p)
+            let next = title::parse(site(project), &target).unwrap_or(Title {
+                text: target,
+                ns: 0,
+            });
+            hops.push((current.text, next.text.clone()));
+            if !seen.insert(next.text.clone()) {
+                return Resolved {
+                    title: next,
+                    hops,
+                    page: None,
+                };
             }
-            Err(_) => (
-                Title {
-                    text: target,
-                    ns: 0,
-                },
-                Page::Missing,
-            ),
-        };
-        // A double redirect is not followed further: report its target as missing rather
-        // than loop (this fake never generates one).
-        let target_page = match target_page {
-            Page::Redirect { .. } => Page::Missing,
-            other => other,
-        };
-        Resolved {
-            title: target_title,
-            redirected_from: Some(title.text),
-            page: target_page,
+            current = next;
         }
     }
 
@@ -282,7 +336,7 @@ impl Universe {
     pub(crate) fn seed(&self) -> u64 {
         match &*self.0 {
             Kind::Realistic(r) => r.seed(),
-            Kind::Fixture(_) => 0,
+            Kind::Fixture(_) | Kind::Intl(_) => 0,
         }
     }
 }
