@@ -103,7 +103,13 @@ impl Error {
     /// The server refused the request for its length (414, or 413 for a body): the
     /// caller can split it.
     pub fn is_request_too_long(&self) -> bool {
-        matches!(self, Error::HttpStatus { status: 413 | 414, .. })
+        matches!(
+            self,
+            Error::HttpStatus {
+                status: 413 | 414,
+                ..
+            }
+        )
     }
 
     /// A store failure; the cause keeps only its message (driver errors nest a

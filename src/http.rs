@@ -61,6 +61,15 @@ pub struct Rate {
 }
 
 impl Rate {
+    /// This process's share when `n` processes (shards) run at once under one contact,
+    /// which Wikimedia counts as one client.
+    pub fn shared_by(self, n: u32) -> Rate {
+        Rate {
+            requests: (self.requests / n.max(1)).max(1),
+            window: self.window,
+        }
+    }
+
     /// How long `requests` requests take at this rate.
     pub fn time_for(self, requests: u64) -> Duration {
         self.window

@@ -566,7 +566,11 @@ async fn resolve_categories(
                 any_published = true;
                 for e in &entries {
                     if e.article == categories::NO_TITLE && !cache.contains(&e.article) {
-                        let page = PageInfo::without_page(&e.article, PageStatus::NoTitle, Timestamp::now());
+                        let page = PageInfo::without_page(
+                            &e.article,
+                            PageStatus::NoTitle,
+                            Timestamp::now(),
+                        );
                         cache.insert(e.article.clone(), page);
                     }
                     if !cache.contains(&e.article) && queued.insert(e.article.clone()) {

@@ -210,7 +210,10 @@ fn check_contact(contact: &str) -> Result<String> {
     if contact.is_empty() {
         return Err(Error::ContactRequired);
     }
-    if contact.chars().any(|c| c.is_control() || c == '(' || c == ')') {
+    if contact
+        .chars()
+        .any(|c| c.is_control() || c == '(' || c == ')')
+    {
         return Err(Error::InvalidSetting {
             what: "contact",
             value: contact.to_owned(),
@@ -308,7 +311,8 @@ impl Settings {
             Some(r) => parse_rate(r)?,
             None if access_token.is_some() => DEFAULT_RATE_WITH_TOKEN,
             None => DEFAULT_RATE,
-        };
+        }
+        .shared_by(shard.count);
         let http = HttpPolicy {
             contact,
             access_token,
@@ -462,7 +466,10 @@ mod tests {
     #[test]
     fn the_default_rate_follows_the_token() {
         let mut i = input(Some("ops@example.org"), false);
-        assert_eq!(Settings::resolve(i.clone(), today()).unwrap().http.rate, DEFAULT_RATE);
+        assert_eq!(
+            Settings::resolve(i.clone(), today()).unwrap().http.rate,
+            DEFAULT_RATE
+        );
         i.access_token = Some("t".into());
         assert_eq!(
             Settings::resolve(i.clone(), today()).unwrap().http.rate,
@@ -470,11 +477,14 @@ mod tests {
         );
         i.rate = Some("20/10s".into());
         assert_eq!(
-            Settings::resolve(i, today()).unwrap().http.rate,
+            Settings::resolve(i.clone(), today()).unwrap().http.rate,
             Rate {
                 requests: 20,
                 window: Duration::from_secs(10)
             }
         );
+        // Shards run at once under one contact: they share the budget.
+        i.shard = Some("1/4".into());
+        assert_eq!(Settings::resolve(i, today()).unwrap().http.rate.requests, 5);
     }
 }

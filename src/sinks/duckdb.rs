@@ -77,8 +77,8 @@ const DESCRIPTIONS_AND_VIEW: &str = r#"
 COMMENT ON TABLE top_pages IS 'Daily top pages of a Wikimedia project with their categories; one row per (date, project, access, article).';
 COMMENT ON COLUMN top_pages.rank IS 'Rank as the Pageviews API served it; tied views share a rank.';
 COMMENT ON COLUMN top_pages.article IS 'Article name exactly as the Pageviews API returned it.';
-COMMENT ON COLUMN top_pages.title IS 'Page whose categories are stored: normalised, redirect followed.';
-COMMENT ON COLUMN top_pages.page_status IS 'ok, redirect, missing, special or invalid.';
+COMMENT ON COLUMN top_pages.title IS 'Page whose categories are stored: normalised, every redirect followed; the article itself when no page was found.';
+COMMENT ON COLUMN top_pages.page_status IS 'ok, redirect, missing, special, invalid or no_title (the Pageviews API''s - row).';
 COMMENT ON COLUMN top_pages.categories IS 'Visible categories without the Category: prefix, sorted.';
 COMMENT ON COLUMN top_pages.hidden_categories IS 'Hidden (maintenance) categories, same form.';
 CREATE OR REPLACE VIEW top_page_categories AS

@@ -246,12 +246,18 @@ impl Merged {
         let normal = self.normalise(article);
         let (title, redirected) = match self.follow(normal) {
             Ok(found) => found,
-            Err(closed_at) => return PageInfo::without_page(closed_at, PageStatus::Missing, fetched_at),
+            Err(closed_at) => {
+                return PageInfo::without_page(closed_at, PageStatus::Missing, fetched_at);
+            }
         };
         let Some(page) = self.pages.get(title) else {
             // A redirect whose chain produced no page object is a dead end; a title with
             // no page object at all was not understood.
-            let status = if redirected { PageStatus::Missing } else { PageStatus::Invalid };
+            let status = if redirected {
+                PageStatus::Missing
+            } else {
+                PageStatus::Invalid
+            };
             let shown = if redirected { title } else { article };
             return PageInfo::without_page(shown, status, fetched_at);
         };
@@ -332,7 +338,10 @@ async fn fetch_merged(http: &Http, url: &str, titles: &[&str]) -> Result<Merged>
     match fetch_rounds(http, url, titles).await {
         Err(e) if e.is_request_too_long() && titles.len() > 1 => {
             let (a, b) = titles.split_at(titles.len() / 2);
-            tracing::warn!(titles = titles.len(), "The request was too long for the server; splitting the batch.");
+            tracing::warn!(
+                titles = titles.len(),
+                "The request was too long for the server; splitting the batch."
+            );
             let mut merged = Box::pin(fetch_merged(http, url, a)).await?;
             merged.extend(Box::pin(fetch_merged(http, url, b)).await?);
             Ok(merged)
@@ -364,7 +373,13 @@ async fn fetch_rounds(http: &Http, url: &str, titles: &[&str]) -> Result<Merged>
             (&params[..], Method::Get)
         } else {
             let (in_url, form) = params.split_at(URL_PARAMS);
-            (in_url, Method::PostForm { form, headers: POST_HEADERS })
+            (
+                in_url,
+                Method::PostForm {
+                    form,
+                    headers: POST_HEADERS,
+                },
+            )
         };
         let Fetched::Body(response) = http
             .request_json(Lane::Action, url, query, method, check_response)
@@ -554,10 +569,7 @@ mod tests {
     fn redirect_chains_are_followed_to_their_end() {
         let mut m = Merged::default();
         m.absorb(Query {
-            normalized: vec![
-                map("भारत_गणराज्य", "भारत गणराज्य"),
-                map("लूप_क", "लूप क"),
-            ],
+            normalized: vec![map("भारत_गणराज्य", "भारत गणराज्य"), map("लूप_क", "लूप क")],
             redirects: vec![
                 map("भारत गणराज्य", "भारतवर्ष"),
                 map("भारतवर्ष", "भारत"),
@@ -672,7 +684,9 @@ mod tests {
 
     #[test]
     fn long_batches_are_measured_as_sent() {
-        let titles: Vec<String> = (0..50).map(|i| format!("भारतीय_राष्ट्रीय_कांग्रेस_का_इतिहास_{i}")).collect();
+        let titles: Vec<String> = (0..50)
+            .map(|i| format!("भारतीय_राष्ट्रीय_कांग्रेस_का_इतिहास_{i}"))
+            .collect();
         let joined = titles.join("|");
         let params = [("action", "query"), ("titles", joined.as_str())];
         let len = get_url_len("https://hi.wikipedia.org/w/api.php", &params);

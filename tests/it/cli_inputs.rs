@@ -137,15 +137,25 @@ fn fetching_without_a_contact_is_refused_before_any_request() {
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
         assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
-        for needed in ["error: a contact is required", "`--contact`", "WIKITOP_CONTACT"] {
+        for needed in [
+            "error: a contact is required",
+            "`--contact`",
+            "WIKITOP_CONTACT",
+        ] {
             assert!(stderr.contains(needed), "{args:?}: {stderr}");
         }
     }
     assert_eq!(fake.stats().requests, 0, "a request left without a contact");
     assert!(!db.exists());
     // Planning sends nothing, so it needs no contact.
-    let out = base(&["sync", "--dry-run", "--date", "2023-04-01"]).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = base(&["sync", "--dry-run", "--date", "2023-04-01"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(fake.stats().requests, 0);
 }
 

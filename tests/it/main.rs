@@ -5,6 +5,7 @@ mod bq_shim;
 mod cli_inputs;
 mod cli_runs;
 mod contract;
+mod real_services;
 mod store_faults;
 mod support;
 mod sync_e2e;

@@ -302,6 +302,13 @@ async fn requests_are_polite() {
         env!("CARGO_PKG_VERSION"),
         env!("CARGO_PKG_REPOSITORY")
     );
+    let first_answer = fake
+        .requests()
+        .iter()
+        .filter_map(|r| r.finished_at)
+        .min()
+        .expect("answers");
+    let mut with_cookie = 0;
     for r in fake.requests() {
         assert!(
             r.user_agent
@@ -311,6 +318,18 @@ async fn requests_are_polite() {
             r.user_agent
         );
         assert!(r.authorization, "Bearer token not sent");
+        // Wikimedia asks authenticated clients to send its cookies back: every request
+        // sent after the first answer came back carries the session cookie.
+        if r.received_at > first_answer + Duration::from_millis(5) {
+            with_cookie += 1;
+            assert!(
+                r.cookie
+                    .as_deref()
+                    .is_some_and(|c| c.contains(fakewiki::SESSION_COOKIE)),
+                "request {} sent no session cookie",
+                r.seq
+            );
+        }
         if r.endpoint == Endpoint::Categories {
             assert!(
                 r.path_and_query.contains("maxlag=5"),
@@ -319,6 +338,7 @@ async fn requests_are_polite() {
             );
         }
     }
+    assert!(with_cookie > 0, "no request came after an answer");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -14,8 +14,8 @@
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
-use axum::extract::rejection::PathRejection;
 use axum::body::Bytes;
+use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::Response;
@@ -125,7 +125,13 @@ pub(crate) async fn api(
     headers: HeaderMap,
 ) -> Response {
     let params = Params::parse(query.as_deref().unwrap_or("").as_bytes());
-    answer(shared, host, params, Incoming::new(Endpoint::Categories, &uri, &headers)).await
+    answer(
+        shared,
+        host,
+        params,
+        Incoming::new(Endpoint::Categories, &uri, &headers),
+    )
+    .await
 }
 
 /// The Action API takes query modules by POST too (ApiBase::mustBePosted is only for
@@ -138,8 +144,8 @@ pub(crate) async fn api_post(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let params = Params::parse(query.as_deref().unwrap_or("").as_bytes())
-        .with_body(Params::parse(&body));
+    let params =
+        Params::parse(query.as_deref().unwrap_or("").as_bytes()).with_body(Params::parse(&body));
     let mut incoming = Incoming::new(Endpoint::Categories, &uri, &headers);
     incoming.method = "POST";
     answer(shared, host, params, incoming).await

@@ -57,7 +57,10 @@ pub enum Fault {
     /// An Action API error with HTTP 200 (Action API requests only), as ApiMain answers
     /// an exception: `code` such as `internal_api_error_DBConnectionError`, `readonly` or
     /// `badvalue`, with the `MediaWiki-API-Error` header (ApiMain::handleException).
-    ApiError { code: &'static str, info: &'static str },
+    ApiError {
+        code: &'static str,
+        info: &'static str,
+    },
 }
 
 /// When a matching rule fires.
@@ -258,7 +261,9 @@ pub(crate) async fn inject(
                 "servedby": "mw1234",
             });
             let mut reply = Reply::json(StatusCode::OK, body.to_string().into_bytes());
-            reply.headers.push(("mediawiki-api-error", (*code).to_owned()));
+            reply
+                .headers
+                .push(("mediawiki-api-error", (*code).to_owned()));
             reply
         }
         Fault::Status(code) => Reply {

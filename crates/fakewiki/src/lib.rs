@@ -30,5 +30,5 @@ mod universe;
 pub use action::{MAX_CLLIMIT, MAX_TITLES};
 pub use faults::{Endpoint, Fault, FaultId, FaultRule, Trigger};
 pub use log::{RequestRecord, Stats};
-pub use server::{Config, FakeWiki, Quota};
-pub use universe::{ExpectedRow, NO_TITLE, TopArticle, Universe};
+pub use server::{Config, DEFAULT_MAX_REQUEST_TARGET, FakeWiki, Quota, SESSION_COOKIE};
+pub use universe::{ExpectedRow, NO_TITLE, NOT_NFC, TopArticle, Universe};

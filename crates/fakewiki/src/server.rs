@@ -422,7 +422,12 @@ impl Incoming {
             cookie: text(COOKIE),
             headers: headers
                 .iter()
-                .map(|(k, v)| (k.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+                .map(|(k, v)| {
+                    (
+                        k.as_str().to_owned(),
+                        String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                    )
+                })
                 .collect(),
         }
     }
@@ -521,9 +526,10 @@ pub(crate) async fn serve(
         None => {
             let mut reply = answer(&shared);
             if bearer {
-                reply
-                    .headers
-                    .push(("set-cookie", format!("{SESSION_COOKIE}=s{}; Path=/; HttpOnly", flight.seq)));
+                reply.headers.push((
+                    "set-cookie",
+                    format!("{SESSION_COOKIE}=s{}; Path=/; HttpOnly", flight.seq),
+                ));
             }
             flight.outcome.api_error.clone_from(&reply.api_error);
             flight.finish(reply.status.as_u16());

@@ -53,7 +53,12 @@ const GERMAN: Site = Site {
 };
 
 const FRENCH: Site = Site {
-    local: &[(-1, "Spécial"), (4, "Wikipédia"), (14, "Catégorie"), (100, "Portail")],
+    local: &[
+        (-1, "Spécial"),
+        (4, "Wikipédia"),
+        (14, "Catégorie"),
+        (100, "Portail"),
+    ],
     aliases: &[],
     variants: &[],
     specials: &[("Search", "Recherche")],
@@ -156,11 +161,23 @@ mod tests {
 
     #[test]
     fn canonical_names_map_to_local_ones() {
-        assert_eq!(site("hi.wikipedia").namespace("Special"), Some((-1, "विशेष")));
+        assert_eq!(
+            site("hi.wikipedia").namespace("Special"),
+            Some((-1, "विशेष"))
+        );
         assert_eq!(site("hi.wikipedia").namespace("विशेष"), Some((-1, "विशेष")));
-        assert_eq!(site("hi.wikipedia").namespace("category"), Some((14, "श्रेणी")));
-        assert_eq!(site("en.wikipedia").namespace("project"), Some((4, "Wikipedia")));
-        assert_eq!(site("fr.wikipedia").namespace("Wikipédia"), Some((4, "Wikipédia")));
+        assert_eq!(
+            site("hi.wikipedia").namespace("category"),
+            Some((14, "श्रेणी"))
+        );
+        assert_eq!(
+            site("en.wikipedia").namespace("project"),
+            Some((4, "Wikipedia"))
+        );
+        assert_eq!(
+            site("fr.wikipedia").namespace("Wikipédia"),
+            Some((4, "Wikipédia"))
+        );
         assert_eq!(site("en.wikipedia").namespace("Foo"), None);
         assert_eq!(site("zh.wikipedia").variant_of("計算機"), Some("计算机"));
     }

@@ -38,7 +38,8 @@ pub(crate) fn parse(site: &Site, raw: &str) -> Result<Title, String> {
         return Err(EMPTY_REASON.to_owned());
     }
     let title = match text.split_once(':').and_then(|(prefix, rest)| {
-        site.namespace(prefix.trim()).map(|(ns, name)| (ns, name, rest.trim()))
+        site.namespace(prefix.trim())
+            .map(|(ns, name)| (ns, name, rest.trim()))
     }) {
         Some((_, _, "")) => return Err(EMPTY_REASON.to_owned()),
         // Title::fixSpecialName: a special page's alias becomes its local name.
@@ -144,11 +145,23 @@ mod tests {
 
     #[test]
     fn local_namespace_and_special_page_names() {
-        assert_eq!(ok_on("hi.wikipedia", "Special:Search"), ("विशेष:खोज".into(), -1));
+        assert_eq!(
+            ok_on("hi.wikipedia", "Special:Search"),
+            ("विशेष:खोज".into(), -1)
+        );
         assert_eq!(ok_on("hi.wikipedia", "विशेष:खोज"), ("विशेष:खोज".into(), -1));
-        assert_eq!(ok_on("hi.wikipedia", "Project:चौपाल"), ("विकिपीडिया:चौपाल".into(), 4));
-        assert_eq!(ok_on("hi.wikipedia", "प्रवेशद्वार:भारत"), ("प्रवेशद्वार:भारत".into(), 100));
-        assert_eq!(ok_on("de.wikipedia", "special:search"), ("Spezial:Suche".into(), -1));
+        assert_eq!(
+            ok_on("hi.wikipedia", "Project:चौपाल"),
+            ("विकिपीडिया:चौपाल".into(), 4)
+        );
+        assert_eq!(
+            ok_on("hi.wikipedia", "प्रवेशद्वार:भारत"),
+            ("प्रवेशद्वार:भारत".into(), 100)
+        );
+        assert_eq!(
+            ok_on("de.wikipedia", "special:search"),
+            ("Spezial:Suche".into(), -1)
+        );
     }
 
     #[test]

@@ -508,17 +508,27 @@ async fn fixture_categories_reassemble_to_the_expected_rows() {
     );
     let invalid = row("Reference_[1]");
     assert_eq!(
-        (invalid.title.as_str(), invalid.page_status.as_str(), invalid.namespace),
+        (
+            invalid.title.as_str(),
+            invalid.page_status.as_str(),
+            invalid.namespace
+        ),
         ("Reference_[1]", "invalid", None)
     );
     // `-` is a real page here, as on real wikis; the row still names no page.
     let no_title = row("-");
     assert_eq!(
-        (no_title.title.as_str(), no_title.page_status.as_str(), no_title.page_id),
+        (
+            no_title.title.as_str(),
+            no_title.page_status.as_str(),
+            no_title.page_id
+        ),
         ("-", "no_title", None)
     );
     assert!(
-        wiki.requests().iter().all(|r| !r.titles.iter().any(|t| t == "-")),
+        wiki.requests()
+            .iter()
+            .all(|r| !r.titles.iter().any(|t| t == "-")),
         "`-` was looked up"
     );
     assert_eq!(

@@ -111,7 +111,7 @@ impl BqError {
 }
 
 /// What BigQuery said when it refused a call.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Refusal {
     http: Option<u16>,
     /// The status, e.g. `PERMISSION_DENIED`, when the answer was an error body.
@@ -278,7 +278,12 @@ where
         match call().await {
             Err(e) if tries < API_TRIES && transient(&e) => {
                 let jittered = wait.mul_f64(0.5 + fastrand::f64());
-                warn!(error = %e, tries, wait_ms = jittered.as_millis() as u64, "BigQuery call failed; retrying.");
+                let reason = Refusal::of(&e)
+                    .reasons
+                    .into_iter()
+                    .next()
+                    .unwrap_or_default();
+                warn!(error = %e, reason, tries, wait_ms = jittered.as_millis() as u64, "BigQuery call failed; retrying.");
                 tokio::time::sleep(jittered).await;
                 wait = (wait * 2).min(API_BACKOFF_MAX);
                 tries += 1;

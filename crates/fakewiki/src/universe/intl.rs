@@ -24,7 +24,7 @@ const EVERGREEN: u64 = 40;
 
 /// `क़` written as the single code point U+0958, which NFC decomposes to `क` + nukta
 /// (U+0958 is a composition exclusion): the Pageviews API passes such bytes through.
-pub(crate) const NOT_NFC: &str = "\u{0958}ुतुब_मीनार";
+pub const NOT_NFC: &str = "\u{0958}ुतुब_मीनार";
 const NOT_NFC_PAGE: &str = "\u{0915}\u{093C}ुतुब मीनार";
 
 /// The page with more category rows than one response carries.
@@ -51,10 +51,20 @@ const HI_PAGES: &[(&str, i64, &[&str], &[&str])] = &[
     ("मुखपृष्ठ", 1_001, &[], &["सुरक्षित पृष्ठ"]),
     // On real wikis `-` may be a page of its own; a client must never ask for it.
     ("-", 1_002, &["विराम चिह्न"], &[]),
-    (NOT_NFC_PAGE, 1_003, &["दिल्ली के स्मारक", "विश्व धरोहर स्थल"], &["निर्देशांक वाले लेख"]),
+    (
+        NOT_NFC_PAGE,
+        1_003,
+        &["दिल्ली के स्मारक", "विश्व धरोहर स्थल"],
+        &["निर्देशांक वाले लेख"],
+    ),
     ("भारत", 1_004, &["भारत", "दक्षिण एशिया के देश"], &["आधार लेख"]),
     ("प्रवेशद्वार:भारत", 1_005, &["भारत प्रवेशद्वार"], &[]),
-    ("विकिपीडिया:चौपाल", 1_006, &["विकिपीडिया चर्चा"], &["सुरक्षित पृष्ठ"]),
+    (
+        "विकिपीडिया:चौपाल",
+        1_006,
+        &["विकिपीडिया चर्चा"],
+        &["सुरक्षित पृष्ठ"],
+    ),
 ];
 
 /// hi.wikipedia redirects, normalised title → target: a double redirect, a loop, and
@@ -82,22 +92,72 @@ const ZH_LIST: &[(&str, u64)] = &[
 
 const ZH_PAGES: &[(&str, i64, &[&str], &[&str])] = &[
     ("Wikipedia:首页", 2_001, &[], &["Wikipedia保护页面"]),
-    ("计算机", 2_002, &["计算机", "电子设备"], &["含有英语的条目"]),
+    (
+        "计算机",
+        2_002,
+        &["计算机", "电子设备"],
+        &["含有英语的条目"],
+    ),
     ("电脑 科学", 2_003, &["计算机科学"], &[]),
-    ("台北", 2_004, &["台北市", "台湾城市"], &["使用Infobox的页面"]),
+    (
+        "台北",
+        2_004,
+        &["台北市", "台湾城市"],
+        &["使用Infobox的页面"],
+    ),
 ];
 
 /// Words the generated Devanagari titles are made of (all NFC).
 const WORDS: &[&str] = &[
-    "भारत", "इतिहास", "राष्ट्रीय", "क्रिकेट", "टीम", "विश्व", "प्रतियोगिता", "चलचित्र",
-    "अभिनेता", "गणतंत्र", "दिवस", "संविधान", "प्रधानमंत्री", "चुनाव", "लोकसभा", "महात्मा",
-    "स्वतंत्रता", "संग्राम", "आंदोलन", "विज्ञान", "प्रौद्योगिकी", "संस्थान", "विश्वविद्यालय",
-    "साहित्य", "पुरस्कार", "संगीत", "महोत्सव", "राजवंश", "साम्राज्य", "युद्ध", "नदी", "पर्वत",
+    "भारत",
+    "इतिहास",
+    "राष्ट्रीय",
+    "क्रिकेट",
+    "टीम",
+    "विश्व",
+    "प्रतियोगिता",
+    "चलचित्र",
+    "अभिनेता",
+    "गणतंत्र",
+    "दिवस",
+    "संविधान",
+    "प्रधानमंत्री",
+    "चुनाव",
+    "लोकसभा",
+    "महात्मा",
+    "स्वतंत्रता",
+    "संग्राम",
+    "आंदोलन",
+    "विज्ञान",
+    "प्रौद्योगिकी",
+    "संस्थान",
+    "विश्वविद्यालय",
+    "साहित्य",
+    "पुरस्कार",
+    "संगीत",
+    "महोत्सव",
+    "राजवंश",
+    "साम्राज्य",
+    "युद्ध",
+    "नदी",
+    "पर्वत",
 ];
 
 const CATEGORY_WORDS: &[&str] = &[
-    "भारतीय", "इतिहास", "खेल", "फ़िल्में", "राजनीति", "विज्ञान", "संगीत", "साहित्य",
-    "भूगोल", "संस्कृति", "व्यक्ति", "संगठन", "वर्ष", "घटनाएँ",
+    "भारतीय",
+    "इतिहास",
+    "खेल",
+    "फ़िल्में",
+    "राजनीति",
+    "विज्ञान",
+    "संगीत",
+    "साहित्य",
+    "भूगोल",
+    "संस्कृति",
+    "व्यक्ति",
+    "संगठन",
+    "वर्ष",
+    "घटनाएँ",
 ];
 
 #[derive(Debug)]
@@ -140,7 +200,13 @@ impl Intl {
         intl
     }
 
-    fn insert(&mut self, project: &'static str, title: &str, page_id: i64, cats: Vec<(String, bool)>) {
+    fn insert(
+        &mut self,
+        project: &'static str,
+        title: &str,
+        page_id: i64,
+        cats: Vec<(String, bool)>,
+    ) {
         let mut categories: Vec<Category> = cats
             .into_iter()
             .map(|(name, hidden)| Category { name, hidden })
@@ -223,7 +289,11 @@ fn generated_categories(title: &str) -> Vec<(String, bool)> {
     let mut r = Rng::new(key(&[hash_str(title), 0xCA7]));
     let mut out: Vec<(String, bool)> = Vec::new();
     for hidden in [false, true] {
-        let wanted = if hidden { r.between(1, 4) } else { r.between(8, 30) };
+        let wanted = if hidden {
+            r.between(1, 4)
+        } else {
+            r.between(8, 30)
+        };
         for _ in 0..wanted {
             let a = CATEGORY_WORDS[r.below(CATEGORY_WORDS.len() as u64) as usize];
             let b = CATEGORY_WORDS[r.below(CATEGORY_WORDS.len() as u64) as usize];

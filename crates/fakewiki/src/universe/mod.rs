@@ -17,6 +17,7 @@ use std::sync::Arc;
 
 use jiff::civil::Date;
 
+pub use intl::NOT_NFC;
 use unicode_normalization::UnicodeNormalization;
 
 use crate::site::site;
