@@ -1,6 +1,7 @@
-//! `fakewiki`: serves the realistic universe for manual runs of the wikitop CLI.
+//! `fakewiki`: serves a universe for manual runs of the wikitop CLI.
 //!
 //! `cargo run -p fakewiki -- --port 8080 --published-until 2026-11-27 --latency-ms 50 --quota 200/10`
+//! `cargo run -p fakewiki -- --universe intl` serves hi.wikipedia and zh.wikipedia (2023-04-01..04).
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 use std::process::ExitCode;
@@ -9,7 +10,8 @@ use std::time::Duration;
 use fakewiki::{Config, FakeWiki, Quota, Universe};
 
 const USAGE: &str = "usage: fakewiki [--port N (8080)] [--published-until YYYY-MM-DD] \
-                     [--latency-ms N] [--quota REQUESTS/SECONDS] [--seed N (42)]";
+                     [--latency-ms N] [--quota REQUESTS/SECONDS] [--seed N (42)] \
+                     [--universe realistic|fixture|intl]";
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -31,10 +33,7 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    println!(
-        "fakewiki: realistic universe, published until {}",
-        wiki.published_until()
-    );
+    println!("fakewiki: published until {}", wiki.published_until());
     println!("  --pageviews-api {}", wiki.pageviews_api());
     println!("  --action-api    {}", wiki.action_api());
     std::future::pending::<()>().await;
@@ -72,6 +71,16 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Option<Config>, Strin
             }
             "--seed" => {
                 config.universe = Universe::realistic(value.parse().map_err(|_| bad("a number"))?)
+            }
+            "--universe" => {
+                let port = config.port;
+                config = match value.as_str() {
+                    "realistic" => Config::realistic(42),
+                    "fixture" => Config::fixture(),
+                    "intl" => Config::intl(),
+                    _ => return Err(bad("realistic, fixture or intl")),
+                }
+                .port(port);
             }
             _ => return Err(format!("unknown option `{flag}`")),
         }
