@@ -45,14 +45,35 @@ async fn get(wiki: &FakeWiki, target: &str) -> Raw {
 }
 
 async fn get_with(wiki: &FakeWiki, target: &str, headers: &[(&str, &str)]) -> Raw {
+    send(wiki, "GET", target, headers, "").await
+}
+
+/// A POST with a form body, as a client sends a batch too long for a URL.
+async fn post(wiki: &FakeWiki, target: &str, form: &str) -> Raw {
+    let length = form.len().to_string();
+    let headers = [
+        ("Content-Type", "application/x-www-form-urlencoded"),
+        ("Content-Length", length.as_str()),
+    ];
+    send(wiki, "POST", target, &headers, form).await
+}
+
+async fn send(
+    wiki: &FakeWiki,
+    method: &str,
+    target: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> Raw {
     let mut stream = TcpStream::connect(wiki.addr()).await.expect("connect");
     let mut request = format!(
-        "GET {target} HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: fakewiki-tests/0.1 (test@example.org)\r\nConnection: close\r\n"
+        "{method} {target} HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: fakewiki-tests/0.1 (test@example.org)\r\nConnection: close\r\n"
     );
     for (name, value) in headers {
         request.push_str(&format!("{name}: {value}\r\n"));
     }
     request.push_str("\r\n");
+    request.push_str(body);
     stream.write_all(request.as_bytes()).await.expect("send");
     let mut bytes = Vec::new();
     // A connection dropped mid-body may end in a reset: keep what arrived.
@@ -957,4 +978,148 @@ fn start_blocking_serves_from_its_own_thread() {
     let raw = parse(&bytes);
     assert_eq!(raw.status, 200);
     assert_eq!(wiki.requests()[0].user_agent, None);
+}
+
+/// The hi.wikipedia batch a client sends for a day: every title but `-`.
+fn hindi_titles(day: Date) -> Vec<String> {
+    Universe::intl()
+        .top("hi.wikipedia", "all-access", day)
+        .expect("day")
+        .into_iter()
+        .map(|a| a.article)
+        .filter(|a| a != NO_TITLE)
+        .take(50)
+        .collect()
+}
+
+#[tokio::test]
+async fn a_non_latin_batch_is_too_long_for_a_url_and_whole_as_a_post() {
+    let wiki = FakeWiki::start(Config::intl()).await.expect("start");
+    let titles = hindi_titles(DAY_1);
+    let too_long = get(&wiki, &categories_path("hi.wikipedia.org", &titles, None)).await;
+    assert_eq!(too_long.status, 414);
+    assert!(String::from_utf8_lossy(&too_long.body).contains("Request-URI Too Long"));
+
+    let form = format!(
+        "{CATEGORY_QUERY}&titles={}",
+        titles.iter().map(|t| enc(t)).collect::<Vec<_>>().join("|")
+    );
+    let body = post(&wiki, "/hi.wikipedia.org/w/api.php?action=query", &form)
+        .await
+        .json();
+    assert!(body.get("error").is_none(), "{body}");
+    let q = &body["query"];
+    let normalized = q["normalized"].as_array().expect("normalized");
+    // ApiPageSet::getNormalizedTitlesAsResult: the non-NFC title comes back encoded,
+    // then its NFC form is normalised as a title.
+    let nfc = "\u{0915}\u{093C}ुतुब_मीनार";
+    assert!(normalized.contains(&serde_json::json!({
+        "fromencoded": true,
+        "from": "%E0%A5%98%E0%A5%81%E0%A4%A4%E0%A5%81%E0%A4%AC_%E0%A4%AE%E0%A5%80%E0%A4%A8%E0%A4%BE%E0%A4%B0",
+        "to": nfc
+    })), "{normalized:?}");
+    assert!(normalized.contains(&serde_json::json!(
+        {"fromencoded": false, "from": nfc, "to": nfc.replace('_', " ")}
+    )));
+    assert!(normalized.contains(&serde_json::json!(
+        {"fromencoded": false, "from": "Special:Search", "to": "विशेष:खोज"}
+    )));
+    let redirects = q["redirects"].as_array().expect("redirects");
+    for (from, to) in [
+        ("भारत गणराज्य", "भारतवर्ष"),
+        ("भारतवर्ष", "भारत"),
+        ("लूप क", "लूप ख"),
+        ("लूप ख", "लूप क"),
+    ] {
+        assert!(
+            redirects.contains(&serde_json::json!({"from": from, "to": to})),
+            "{from} → {to}: {redirects:?}"
+        );
+    }
+    let pages = q["pages"].as_array().expect("pages");
+    let titles_out: Vec<&str> = pages.iter().filter_map(|p| p["title"].as_str()).collect();
+    // Only the end of a chain is a page; a loop has none.
+    assert!(titles_out.contains(&"भारत"));
+    for absent in ["भारतवर्ष", "लूप क", "लूप ख"] {
+        assert!(!titles_out.contains(&absent), "{absent}");
+    }
+    let special = pages
+        .iter()
+        .find(|p| p["title"] == "विशेष:खोज")
+        .expect("special");
+    assert_eq!(
+        *special,
+        serde_json::json!({"ns": -1, "title": "विशेष:खोज", "special": true})
+    );
+    let category = pages
+        .iter()
+        .flat_map(|p| p["categories"].as_array().into_iter().flatten())
+        .next()
+        .expect("a category");
+    assert!(category["title"].as_str().unwrap().starts_with("श्रेणी:"));
+    assert_eq!(wiki.requests()[1].method, "POST");
+}
+
+#[tokio::test]
+async fn variants_convert_only_when_asked() {
+    let wiki = FakeWiki::start(Config::intl()).await.expect("start");
+    let titles = vec!["電腦_科學".to_owned()];
+    let with = get(&wiki, &categories_path("zh.wikipedia.org", &titles, None))
+        .await
+        .json();
+    assert_eq!(
+        with["query"]["converted"],
+        serde_json::json!([{"from": "電腦 科學", "to": "电脑 科学"}])
+    );
+    assert_eq!(with["query"]["pages"][0]["pageid"], 2_003);
+    let plain = CATEGORY_QUERY.replace("&converttitles=1", "");
+    let without = get(
+        &wiki,
+        &format!(
+            "/zh.wikipedia.org/w/api.php?{plain}&titles={}",
+            enc(&titles[0])
+        ),
+    )
+    .await
+    .json();
+    assert!(without["query"].get("converted").is_none());
+    assert_eq!(without["query"]["pages"][0]["missing"], true);
+}
+
+#[tokio::test]
+async fn bearer_clients_get_a_session_cookie_and_throttles_can_be_bare() {
+    let wiki = FakeWiki::start(Config::fixture()).await.expect("start");
+    let path = top_path("en.wikipedia", DAY_1);
+    let authed = get_with(&wiki, &path, &[("Authorization", "Bearer t")]).await;
+    assert!(
+        authed
+            .header("set-cookie")
+            .is_some_and(|c| c.starts_with(fakewiki::SESSION_COOKIE)),
+        "{:?}",
+        authed.headers
+    );
+    assert!(get(&wiki, &path).await.header("set-cookie").is_none());
+
+    wiki.add_fault(FaultRule::next(Fault::TooManyRequestsBare, 1));
+    let bare = get(&wiki, &path).await;
+    assert_eq!((bare.status, bare.header("retry-after")), (429, None));
+
+    wiki.add_fault(FaultRule::next(
+        Fault::ApiError {
+            code: "internal_api_error_DBConnectionError",
+            info: "[x] Exception caught: Cannot access the database",
+        },
+        1,
+    ));
+    let titles = vec!["C++".to_owned()];
+    let db = get(&wiki, &categories_path("en.wikipedia.org", &titles, None)).await;
+    assert_eq!(db.status, 200);
+    assert_eq!(
+        db.header("mediawiki-api-error"),
+        Some("internal_api_error_DBConnectionError")
+    );
+    assert_eq!(
+        db.json()["error"]["code"],
+        "internal_api_error_DBConnectionError"
+    );
 }
