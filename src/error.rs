@@ -100,13 +100,13 @@ impl Error {
         )
     }
 
-    /// The server refused the request for its length (414, or 413 for a body): the
-    /// caller can split it.
-    pub fn is_request_too_long(&self) -> bool {
+    /// The server refused the request for its size (413 body, 414 URL, 431 headers) or
+    /// its method (405, 501): a smaller request, which may go as a GET, can succeed.
+    pub fn is_refused_for_its_form(&self) -> bool {
         matches!(
             self,
             Error::HttpStatus {
-                status: 413 | 414,
+                status: 405 | 413 | 414 | 431 | 501,
                 ..
             }
         )

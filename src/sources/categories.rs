@@ -27,14 +27,16 @@ pub const MAX_TITLES_PER_REQUEST: usize = 50;
 /// parameters would exceed its length limit (commonly 8000 bytes)". Wikimedia's edge
 /// answers 414 past about 8 KB; this leaves room for the request line and proxies.
 pub const MAX_GET_URL_BYTES: usize = 7_400;
-/// What the Pageviews API lists when it could not tell which page was viewed.
+/// What the Pageviews API lists when it could not tell which page was viewed (hits
+/// without a title; Topviews filters it out, MusikAnimal/pageviews#1).
 pub const NO_TITLE: &str = "-";
 /// Seconds of replication lag beyond which Wikimedia asks us to back off.
 const MAXLAG: &str = "5";
 /// Wait when a maxlag error comes without Retry-After (MediaWiki sends at least 5).
 const DEFAULT_MAXLAG_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
-/// Parameters that stay in the URL of a POST, so the layers in front of MediaWiki
-/// (rate limiting among them) see what the request is (Phabricator T421288).
+/// Parameters repeated in the URL of a POST, so the layers in front of MediaWiki (rate
+/// limiting among them) see what the request is (Phabricator T421288); the body keeps
+/// them too, which MediaWiki allows when both agree (`api-help-methods`).
 const URL_PARAMS: usize = 1;
 /// A POST that only reads: Wikimedia's CDN may then route it to the local replica
 /// datacenter instead of the primary (ApiBase::isWriteMode, T91820).
@@ -332,11 +334,11 @@ pub async fn fetch_categories(
         .collect())
 }
 
-/// One batch, split in halves whenever a server still finds the request too long:
-/// a 414 costs one extra request, never a day.
+/// One batch, split in halves whenever a server refuses the request for its length or
+/// its method: a 414 costs one extra request, never a day, and the halves may fit a GET.
 async fn fetch_merged(http: &Http, url: &str, titles: &[&str]) -> Result<Merged> {
     match fetch_rounds(http, url, titles).await {
-        Err(e) if e.is_request_too_long() && titles.len() > 1 => {
+        Err(e) if e.is_refused_for_its_form() && titles.len() > 1 => {
             let (a, b) = titles.split_at(titles.len() / 2);
             tracing::warn!(
                 titles = titles.len(),
@@ -372,11 +374,10 @@ async fn fetch_rounds(http: &Http, url: &str, titles: &[&str]) -> Result<Merged>
         let (query, method) = if get_url_len(url, &params) <= MAX_GET_URL_BYTES {
             (&params[..], Method::Get)
         } else {
-            let (in_url, form) = params.split_at(URL_PARAMS);
             (
-                in_url,
+                &params[..URL_PARAMS],
                 Method::PostForm {
-                    form,
+                    form: &params,
                     headers: POST_HEADERS,
                 },
             )

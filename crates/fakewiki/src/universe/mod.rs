@@ -26,8 +26,9 @@ use crate::title::{self, Title};
 /// The Pageviews API's `access` values.
 pub(crate) const ACCESSES: [&str; 4] = ["all-access", "desktop", "mobile-app", "mobile-web"];
 
-/// The Pageviews API's "no title found" (a hit it could not attribute), which may also
-/// be a real page: a client stores the row with status `no_title` and never asks for it.
+/// The Pageviews API's "no title found" (hits it could not attribute to a title, which
+/// Topviews and top.hatnote filter out: MusikAnimal/pageviews#1); `-` may also be a real
+/// page, so a client stores the row with status `no_title` and never asks for it.
 pub const NO_TITLE: &str = "-";
 
 /// A seeded, deterministic source of top lists and pages. Cheap to clone.
