@@ -23,6 +23,8 @@
 //! It knows wikitop only through its command line and the fake only through its public
 //! handle (stats, request log, expected rows), so it measures what a user would see.
 
+#![allow(clippy::print_stdout, clippy::print_stderr)] // a report for a person at a terminal
+
 use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::io;
@@ -445,6 +447,7 @@ fn wikitop_command(fake: &FakeWiki, args: &Args, range: Range, dir: &Path) -> Co
 
 /// Reaps the child with `wait4(2)`, whose `rusage` is that child's own (RUSAGE_CHILDREN
 /// would fold in every child reaped before, so a second run could not look smaller).
+#[allow(unsafe_code)] // the one FFI call the standard library does not wrap
 fn wait_with_peak_rss(pid: u32) -> io::Result<(ExitStatus, u64)> {
     let pid = libc::pid_t::try_from(pid).map_err(io::Error::other)?;
     let mut status: libc::c_int = 0;

@@ -1,17 +1,21 @@
 //! The command line: clap types, turning them into `Settings`, and every line the
 //! user reads (progress bar, summaries, errors). The library never prints.
 
-use std::io::IsTerminal;
+use std::ffi::OsString;
+use std::io::{self, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use jiff::Timestamp;
 use wikitop::http::WaitObserver;
-use wikitop::model::{Day, Project};
-use wikitop::settings::{StoreInput, SyncInput, parse_day};
+use wikitop::model::{Access, Day, Project};
+use wikitop::settings::{
+    DEFAULT_PROJECT, DEFAULT_SINCE, DEFAULT_STATUS_RUNS, DEFAULT_TOP, SinkKind, StatusInput,
+    StatusSettings, StoreInput, SyncInput,
+};
 use wikitop::{Error, Reporter, RunReport, Settings, StatusReport};
 
 #[derive(Parser)]
@@ -35,9 +39,13 @@ pub struct Cli {
         default_value = "text"
     )]
     log_format: LogFormat,
-    /// A file of `WIKITOP_NAME=value` lines, read before the environment.
+    /// A file of `WIKITOP_NAME=value` lines: each sets the option of that environment
+    /// variable where neither a flag nor the environment did.
     #[arg(long, global = true, env = "WIKITOP_CONFIG", value_name = "FILE")]
     config: Option<PathBuf>,
+    /// Log filter, e.g. `debug` or `wikitop=debug`.
+    #[arg(long, global = true, env = "WIKITOP_LOG", hide = true)]
+    log: Option<String>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -62,7 +70,11 @@ struct ScheduleArgs {
     #[arg(long, default_value = wikitop::schedule::DEFAULT_CRON)]
     cron: String,
     /// When the newest day is not published yet, try again after this many minutes.
-    #[arg(long, default_value_t = 180, value_name = "MINUTES")]
+    #[arg(
+        long,
+        default_value_t = wikitop::schedule::DEFAULT_RETRY_UNPUBLISHED.as_secs() / 60,
+        value_name = "MINUTES"
+    )]
     retry_unpublished: u64,
     #[command(flatten)]
     sync: SyncArgs,
@@ -71,8 +83,8 @@ struct ScheduleArgs {
 #[derive(Args, Clone)]
 struct StoreArgs {
     /// Where to store: the embedded DuckDB file or BigQuery.
-    #[arg(long, env = "WIKITOP_SINK", value_parser = ["duckdb", "bigquery"])]
-    sink: Option<String>,
+    #[arg(long, env = "WIKITOP_SINK", value_enum, default_value_t = SinkKind::DuckDb)]
+    sink: SinkKind,
     /// The DuckDB file.
     #[arg(long, env = "WIKITOP_DB", value_name = "PATH")]
     db: Option<PathBuf>,
@@ -82,18 +94,19 @@ struct StoreArgs {
     /// BigQuery location for a dataset wikitop creates (e.g. US, EU).
     #[arg(long, env = "WIKITOP_BQ_LOCATION")]
     bq_location: Option<String>,
+    /// BigQuery API endpoint, for an emulator.
+    #[arg(long, env = "WIKITOP_BQ_ENDPOINT", value_name = "URL", hide = true)]
+    bq_endpoint: Option<String>,
 }
 
 impl StoreArgs {
     fn input(&self) -> StoreInput {
         StoreInput {
-            sink: self.sink.clone(),
+            sink: Some(self.sink),
             db: self.db.clone(),
             bq_dataset: self.bq_dataset.clone(),
             bq_location: self.bq_location.clone(),
-            bq_endpoint: std::env::var("WIKITOP_BQ_ENDPOINT")
-                .ok()
-                .filter(|s| !s.is_empty()),
+            bq_endpoint: self.bq_endpoint.clone().filter(|s| !s.is_empty()),
         }
     }
 }
@@ -104,10 +117,10 @@ pub struct SyncArgs {
     #[arg(
         long,
         value_name = "YYYY-MM-DD",
-        default_value = "2023-04-01",
+        default_value_t = DEFAULT_SINCE.to_string(),
         conflicts_with = "date"
     )]
-    since: Option<String>,
+    since: String,
     /// Last day to store [default: the latest day the Pageviews API has published].
     #[arg(long, value_name = "YYYY-MM-DD", conflicts_with = "date")]
     until: Option<String>,
@@ -115,17 +128,13 @@ pub struct SyncArgs {
     #[arg(long, value_name = "YYYY-MM-DD")]
     date: Option<String>,
     /// Wikimedia project(s), e.g. en.wikipedia; repeat or separate with commas.
-    #[arg(
-        long = "project",
-        value_name = "PROJECT",
-        default_value = "en.wikipedia"
-    )]
+    #[arg(long = "project", value_name = "PROJECT", default_value = DEFAULT_PROJECT)]
     projects: Vec<String>,
     /// Pageviews access method.
-    #[arg(long, default_value = "all-access", value_parser = ["all-access", "desktop", "mobile-app", "mobile-web"])]
-    access: String,
+    #[arg(long, value_enum, default_value_t = Access::AllAccess)]
+    access: Access,
     /// Keep every article ranked this high or better (ties included).
-    #[arg(long, default_value_t = 100, value_name = "N")]
+    #[arg(long, default_value_t = DEFAULT_TOP, value_name = "N")]
     top: u32,
     #[command(flatten)]
     store: StoreArgs,
@@ -146,6 +155,14 @@ pub struct SyncArgs {
     /// to fetch; each operator then has a rate-limit counter of their own).
     #[arg(long, env = "WIKITOP_CONTACT")]
     contact: Option<String>,
+    /// Wikimedia OAuth 2 access token, sent as a Bearer token.
+    #[arg(
+        long,
+        env = "WIKITOP_ACCESS_TOKEN",
+        hide = true,
+        hide_env_values = true
+    )]
+    access_token: Option<String>,
     /// Pageviews API base URL.
     #[arg(long, env = "WIKITOP_PAGEVIEWS_API", value_name = "URL")]
     pageviews_api: Option<String>,
@@ -171,14 +188,28 @@ struct StatusArgs {
     #[command(flatten)]
     store: StoreArgs,
     /// First day of the range checked for gaps.
-    #[arg(long, value_name = "YYYY-MM-DD", default_value = "2023-04-01")]
+    #[arg(long, value_name = "YYYY-MM-DD", default_value_t = DEFAULT_SINCE.to_string())]
     since: String,
     /// Last day of the range checked for gaps [default: yesterday].
     #[arg(long, value_name = "YYYY-MM-DD")]
     until: Option<String>,
     /// How many recent runs to show.
-    #[arg(long, default_value_t = 5)]
+    #[arg(long, default_value_t = DEFAULT_STATUS_RUNS)]
     runs: usize,
+}
+
+impl StatusArgs {
+    fn settings(&self, today: Day) -> Result<StatusSettings, Error> {
+        StatusSettings::resolve(
+            StatusInput {
+                since: Some(self.since.clone()),
+                until: self.until.clone(),
+                runs: Some(self.runs),
+                store: self.store.input(),
+            },
+            today,
+        )
+    }
 }
 
 impl SyncArgs {
@@ -189,12 +220,12 @@ impl SyncArgs {
                 since: if self.date.is_some() {
                     None
                 } else {
-                    self.since.clone()
+                    Some(self.since.clone())
                 },
                 until: self.until.clone(),
                 date: self.date.clone(),
                 projects: self.projects.clone(),
-                access: Some(self.access.clone()),
+                access: Some(self.access),
                 top: Some(self.top),
                 store: self.store.input(),
                 force: self.force,
@@ -203,7 +234,7 @@ impl SyncArgs {
                 pageviews_api: self.pageviews_api.clone(),
                 action_api: self.action_api.clone(),
                 contact: self.contact.clone(),
-                access_token: std::env::var("WIKITOP_ACCESS_TOKEN").ok(),
+                access_token: self.access_token.clone(),
                 pageviews_concurrency: self.pageviews_concurrency,
                 rate: self.rate.clone(),
                 http_timeout_secs: self.http_timeout,
@@ -217,19 +248,65 @@ impl SyncArgs {
 }
 
 /// Reads `--config FILE` (or `WIKITOP_CONFIG`): lines of `WIKITOP_NAME=value`, `#`
-/// comments. Each becomes the environment variable of that name unless it is set
-/// already, so flags beat the environment, which beats the file.
-fn load_config_file() -> Result<(), String> {
-    let args: Vec<String> = std::env::args().collect();
+/// comments. Each value becomes the command-line option whose environment variable is
+/// `WIKITOP_NAME`, unless a flag or the environment set it: flags beat the environment,
+/// which beats the file. The process environment is never changed.
+fn with_config_file(args: Vec<OsString>) -> Result<Vec<OsString>, String> {
     let from_args = args.iter().enumerate().find_map(|(i, a)| {
-        a.strip_prefix("--config=")
-            .map(str::to_owned)
-            .or_else(|| (a == "--config").then(|| args.get(i + 1).cloned().unwrap_or_default()))
+        let a = a.to_str()?;
+        a.strip_prefix("--config=").map(str::to_owned).or_else(|| {
+            (a == "--config").then(|| {
+                args.get(i + 1)
+                    .and_then(|v| v.to_str())
+                    .unwrap_or_default()
+                    .to_owned()
+            })
+        })
     });
     let Some(path) = from_args.or_else(|| std::env::var("WIKITOP_CONFIG").ok()) else {
-        return Ok(());
+        return Ok(args);
     };
-    let text = std::fs::read_to_string(&path)
+    let settings = read_config_file(&path)?;
+    // Options are only known once the subcommand is: let clap report bad arguments.
+    let Ok(matches) = Cli::command().try_get_matches_from(&args) else {
+        return Ok(args);
+    };
+    let Some((name, sub)) = matches.subcommand() else {
+        return Ok(args);
+    };
+    let command = Cli::command();
+    let Some(subcommand) = command.find_subcommand(name) else {
+        return Ok(args);
+    };
+    let mut args = args;
+    for (line, key, value) in settings {
+        let arg = subcommand
+            .get_arguments()
+            .chain(command.get_arguments())
+            .find(|a| a.get_env().is_some_and(|e| e == key.as_str()))
+            .ok_or_else(|| {
+                format!(
+                    "config file `{path}` line {line}: `{key}` is not a setting of `wikitop {name}`"
+                )
+            })?;
+        let given = sub
+            .value_source(arg.get_id().as_str())
+            .is_some_and(|source| {
+                matches!(
+                    source,
+                    clap::parser::ValueSource::CommandLine | clap::parser::ValueSource::EnvVariable
+                )
+            });
+        if let (false, Some(long)) = (given, arg.get_long()) {
+            args.push(format!("--{long}={value}").into());
+        }
+    }
+    Ok(args)
+}
+
+/// The `(line number, WIKITOP_NAME, value)` settings of a config file.
+fn read_config_file(path: &str) -> Result<Vec<(usize, String, String)>, String> {
+    let text = std::fs::read_to_string(path)
         .map_err(|e| format!("cannot read the config file `{path}`: {e}"))?;
     let mut settings = Vec::new();
     for (n, line) in text.lines().enumerate() {
@@ -237,25 +314,20 @@ fn load_config_file() -> Result<(), String> {
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
-        let (key, value) = line
-            .split_once('=')
-            .filter(|(k, _)| k.trim().starts_with("WIKITOP_") && k.trim() != "WIKITOP_CONFIG")
-            .ok_or_else(|| {
-                format!(
-                    "config file `{path}` line {}: expected `WIKITOP_NAME=value`",
-                    n + 1
-                )
-            })?;
-        let value = value.trim().trim_matches('"');
-        settings.push((key.trim().to_owned(), value.to_owned()));
-    }
-    for (key, value) in settings {
-        if std::env::var_os(&key).is_none() {
-            // SAFETY: called first thing in main, before any other thread exists.
-            unsafe { std::env::set_var(key, value) };
+        let bad = || {
+            format!(
+                "config file `{path}` line {}: expected `WIKITOP_NAME=value`",
+                n + 1
+            )
+        };
+        let (key, value) = line.split_once('=').ok_or_else(bad)?;
+        let (key, value) = (key.trim(), value.trim().trim_matches('"'));
+        if !key.starts_with("WIKITOP_") || key == "WIKITOP_CONFIG" {
+            return Err(bad());
         }
+        settings.push((n + 1, key.to_owned(), value.to_owned()));
     }
-    Ok(())
+    Ok(settings)
 }
 
 /// Cloud Run Jobs number their tasks; each task then syncs its own share of the days.
@@ -266,10 +338,11 @@ fn cloud_run_shard() -> Option<String> {
 }
 
 pub fn main() -> ExitCode {
-    if let Err(e) = load_config_file() {
-        return fail(&format!("error: {e}"), 2);
-    }
-    let cli = Cli::parse();
+    let args = match with_config_file(std::env::args_os().collect()) {
+        Ok(args) => args,
+        Err(e) => return fail(&format!("error: {e}"), 2),
+    };
+    let cli = Cli::parse_from(args);
     let interactive =
         std::io::stderr().is_terminal() && cli.log_format == LogFormat::Text && !cli.quiet;
     init_logging(&cli, interactive);
@@ -289,7 +362,29 @@ pub fn main() -> ExitCode {
     };
     match outcome {
         Ok(code) => code,
-        Err(e) => report_error(&e),
+        // `wikitop status | head -1`: the reader has what it wanted.
+        Err(Failure::Output(e)) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(Failure::Output(e)) => fail(&format!("error: cannot write the output: {e}"), 1),
+        Err(Failure::Wikitop(e)) => report_error(&e),
+    }
+}
+
+/// Why a command did not finish.
+enum Failure {
+    Wikitop(Error),
+    /// Writing to stdout failed, e.g. because the reader closed the pipe.
+    Output(io::Error),
+}
+
+impl From<Error> for Failure {
+    fn from(e: Error) -> Self {
+        Failure::Wikitop(e)
+    }
+}
+
+impl From<io::Error> for Failure {
+    fn from(e: io::Error) -> Self {
+        Failure::Output(e)
     }
 }
 
@@ -303,7 +398,11 @@ fn init_logging(cli: &Cli, interactive: bool) {
     } else {
         "info"
     };
-    let filter = EnvFilter::try_from_env("WIKITOP_LOG").unwrap_or_else(|_| EnvFilter::new(default));
+    let filter = cli
+        .log
+        .as_deref()
+        .and_then(|f| EnvFilter::try_new(f).ok())
+        .unwrap_or_else(|| EnvFilter::new(default));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
@@ -324,6 +423,7 @@ fn report_error(e: &Error) -> ExitCode {
     fail(&text, if e.is_usage() { 2 } else { 1 })
 }
 
+#[allow(clippy::print_stderr)] // the CLI's one sentence to the user
 fn fail(text: &str, code: u8) -> ExitCode {
     eprintln!("{text}");
     ExitCode::from(code)
@@ -334,13 +434,13 @@ async fn run_sync(
     today: Day,
     interactive: bool,
     quiet: bool,
-) -> Result<ExitCode, Error> {
+) -> Result<ExitCode, Failure> {
     let settings = args.settings(today)?;
     let reporter = Arc::new(Progress::new(interactive));
     let report = wikitop::sync(&settings, reporter.clone()).await?;
     reporter.finish();
     if !quiet {
-        print_report(&settings, &report);
+        print_report(&mut io::stdout().lock(), &settings, &report)?;
     }
     Ok(if report.days_failed.is_empty() {
         ExitCode::SUCCESS
@@ -349,37 +449,42 @@ async fn run_sync(
     })
 }
 
-fn print_report(settings: &Settings, report: &RunReport) {
+fn print_report(out: &mut impl Write, settings: &Settings, report: &RunReport) -> io::Result<()> {
     if let Some(plan) = &report.dry_run {
         for (project, days) in &plan.days {
-            println!(
+            writeln!(
+                out,
                 "{project}: would fetch {} day(s): {}",
                 days.len(),
                 ranges(days)
-            );
+            )?;
         }
         let rate = settings.http.rate;
-        println!(
+        writeln!(
+            out,
             "Estimated requests: {} (about {} at {} requests per {}).",
             plan.estimated_requests,
             human_duration(plan.estimated_time),
             rate.requests,
             human_duration(rate.window)
-        );
-        println!(
+        )?;
+        writeln!(
+            out,
             "{} day(s) already stored would be skipped.",
             report.days_skipped
-        );
-        return;
+        )?;
+        return Ok(());
     }
     if report.days_planned == 0 {
-        println!(
+        writeln!(
+            out,
             "Nothing to do: all {} day(s) in the range are stored.",
             report.days_skipped
-        );
-        return;
+        )?;
+        return Ok(());
     }
-    println!(
+    writeln!(
+        out,
         "Stored {} day(s) ({} rows); {} already stored; {} failed. {} requests ({} top lists, {} categories), {} retried, {} throttled.",
         report.days_written,
         report.rows_written,
@@ -390,18 +495,20 @@ fn print_report(settings: &Settings, report: &RunReport) {
         report.category_requests,
         report.http_retries,
         report.throttled,
-    );
+    )?;
     for (project, day) in &report.not_published {
-        println!(
+        writeln!(
+            out,
             "{project}: {day} is not published yet by the Pageviews API; the next run will fetch it."
-        );
+        )?;
     }
     for f in &report.days_failed {
-        println!("{} {} failed: {}", f.project, f.day, f.error);
+        writeln!(out, "{} {} failed: {}", f.project, f.day, f.error)?;
     }
+    Ok(())
 }
 
-async fn run_schedule(args: &ScheduleArgs, today: Day) -> Result<ExitCode, Error> {
+async fn run_schedule(args: &ScheduleArgs, today: Day) -> Result<ExitCode, Failure> {
     // Bad options fail now, with exit 2, not at the first tick.
     args.sync.settings(today)?;
     let schedule = wikitop::schedule::Schedule::new(
@@ -442,28 +549,26 @@ async fn shutdown_signal() {
     }
 }
 
-async fn run_status(args: &StatusArgs, today: Day) -> Result<ExitCode, Error> {
-    let since = parse_day(&args.since, today)?;
-    let yesterday = today.yesterday().unwrap_or(today);
-    let until = match &args.until {
-        Some(u) => parse_day(u, today)?,
-        None => yesterday,
-    };
-    if until < since {
-        return Err(Error::RangeReversed { since, until });
-    }
-    let store = args.store.input().resolve()?;
-    let report = wikitop::status(&store, since, until, args.runs).await?;
-    print_status(&report);
+async fn run_status(args: &StatusArgs, today: Day) -> Result<ExitCode, Failure> {
+    let settings = args.settings(today)?;
+    let report = wikitop::status(
+        &settings.store,
+        settings.since,
+        settings.until,
+        settings.runs,
+    )
+    .await?;
+    print_status(&mut io::stdout().lock(), &report)?;
     Ok(ExitCode::SUCCESS)
 }
 
-fn print_status(report: &StatusReport) {
+fn print_status(out: &mut impl Write, report: &StatusReport) -> io::Result<()> {
     if report.projects.is_empty() {
-        println!("No days stored yet.");
+        writeln!(out, "No days stored yet.")?;
     }
     for p in &report.projects {
-        println!(
+        writeln!(
+            out,
             "{} {}: {} day(s) stored, {} → {}; {} missing in {} → {}",
             p.project,
             p.access,
@@ -473,7 +578,7 @@ fn print_status(report: &StatusReport) {
             p.missing_days,
             report.since,
             report.until
-        );
+        )?;
         if !p.missing.is_empty() {
             let shown: Vec<String> = p
                 .missing
@@ -482,7 +587,8 @@ fn print_status(report: &StatusReport) {
                 .map(|(a, b)| span(*a, *b))
                 .collect();
             let more = p.missing.len().saturating_sub(20);
-            println!(
+            writeln!(
+                out,
                 "  missing: {}{}",
                 shown.join(", "),
                 if more > 0 {
@@ -490,14 +596,15 @@ fn print_status(report: &StatusReport) {
                 } else {
                     String::new()
                 }
-            );
+            )?;
         }
     }
     if !report.runs.is_empty() {
-        println!("Last runs:");
+        writeln!(out, "Last runs:")?;
     }
     for r in &report.runs {
-        println!(
+        writeln!(
+            out,
             "  {}  {:<8} {} day(s), {} rows, {} requests ({} retried){}",
             r.run_id,
             r.status.as_str(),
@@ -509,8 +616,9 @@ fn print_status(report: &StatusReport) {
                 .as_deref()
                 .map(|e| format!(": {e}"))
                 .unwrap_or_default()
-        );
+        )?;
     }
+    Ok(())
 }
 
 fn span(a: Day, b: Day) -> String {

@@ -50,6 +50,14 @@ pub enum Error {
     StoreBusy(String),
     #[error("table `{table}` exists with a different schema ({detail}): refusing to write into it")]
     SchemaMismatch { table: String, detail: String },
+    #[error(
+        "the store `{store}` is at schema version {found}, newer than the version {supported} this wikitop knows: upgrade wikitop to open it"
+    )]
+    StoreTooNew {
+        store: String,
+        found: u32,
+        supported: u32,
+    },
     #[error("the store failed while {doing}")]
     Store {
         doing: String,
@@ -96,6 +104,7 @@ impl Error {
                 | Error::InvalidSetting { .. }
                 | Error::StoreOpen { .. }
                 | Error::SchemaMismatch { .. }
+                | Error::StoreTooNew { .. }
                 | Error::NoCredentials(_)
         )
     }

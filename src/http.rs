@@ -360,17 +360,7 @@ impl Http {
         method: Method<'_>,
         check: &impl Fn(&T) -> Verdict,
     ) -> Attempt<T> {
-        let mut request = match method {
-            Method::Get => self.client.get(url).query(query),
-            Method::PostForm { form, headers } => headers.iter().fold(
-                self.client.post(url).query(query).form(form),
-                |r, (name, value)| r.header(*name, *value),
-            ),
-        };
-        if let Some(token) = &self.policy.access_token {
-            request = request.bearer_auth(token);
-        }
-        let response = match request.send().await {
+        let response = match self.request(url, query, method).send().await {
             Ok(r) => r,
             Err(e) => {
                 return Attempt::Retry {
@@ -381,24 +371,9 @@ impl Http {
                 };
             }
         };
-        let status = response.status();
         let retry_after = retry_after(response.headers());
-        if status == reqwest::StatusCode::NOT_FOUND {
-            return Attempt::NotFound;
-        }
-        if status == reqwest::StatusCode::TOO_MANY_REQUESTS {
-            return Attempt::throttled("HTTP 429 Too Many Requests".into(), retry_after);
-        }
-        if status.is_server_error() && status != reqwest::StatusCode::NOT_IMPLEMENTED
-            || status == reqwest::StatusCode::REQUEST_TIMEOUT
-        {
-            return Attempt::transient(format!("HTTP {}", status.as_u16()), retry_after);
-        }
-        if !status.is_success() {
-            return Attempt::Fatal(Error::HttpStatus {
-                url: url.to_owned(),
-                status: status.as_u16(),
-            });
+        if let Some(refused) = by_status(url, response.status(), retry_after) {
+            return refused;
         }
         // Read the whole body inside the retry: a connection dropped mid-body is retried.
         let bytes = match response.bytes().await {
@@ -424,6 +399,25 @@ impl Http {
                 secs: 0.0,
                 last: reason,
             }),
+        }
+    }
+
+    fn request(
+        &self,
+        url: &str,
+        query: &[(&str, &str)],
+        method: Method<'_>,
+    ) -> reqwest::RequestBuilder {
+        let request = match method {
+            Method::Get => self.client.get(url).query(query),
+            Method::PostForm { form, headers } => headers.iter().fold(
+                self.client.post(url).query(query).form(form),
+                |r, (name, value)| r.header(*name, *value),
+            ),
+        };
+        match &self.policy.access_token {
+            Some(token) => request.bearer_auth(token),
+            None => request,
         }
     }
 
@@ -478,6 +472,30 @@ impl Http {
             }
         }
     }
+}
+
+/// What a status other than 2xx means: `None` to read the body.
+fn by_status<T>(
+    url: &str,
+    status: reqwest::StatusCode,
+    retry_after: Option<Duration>,
+) -> Option<Attempt<T>> {
+    use reqwest::StatusCode;
+    Some(match status {
+        StatusCode::NOT_FOUND => Attempt::NotFound,
+        StatusCode::TOO_MANY_REQUESTS => {
+            Attempt::throttled("HTTP 429 Too Many Requests".into(), retry_after)
+        }
+        StatusCode::REQUEST_TIMEOUT => Attempt::transient("HTTP 408".into(), retry_after),
+        s if s.is_server_error() && s != StatusCode::NOT_IMPLEMENTED => {
+            Attempt::transient(format!("HTTP {}", s.as_u16()), retry_after)
+        }
+        s if s.is_success() => return None,
+        s => Attempt::Fatal(Error::HttpStatus {
+            url: url.to_owned(),
+            status: s.as_u16(),
+        }),
+    })
 }
 
 enum Attempt<T> {

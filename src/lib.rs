@@ -32,7 +32,7 @@ use std::sync::Arc;
 
 pub use error::{Error, Result};
 pub use pipeline::{DryRun, FailedDay, Reporter, RunReport, Silent};
-pub use settings::{Settings, StoreInput, StoreSettings, SyncInput};
+pub use settings::{BigQuerySettings, Settings, StoreInput, StoreSettings, SyncInput};
 pub use status::{StatusReport, status};
 
 use sinks::bigquery::BigQuerySink;
@@ -52,8 +52,8 @@ pub async fn sync(settings: &Settings, reporter: Arc<dyn Reporter>) -> Result<Ru
             // scheduler) may poll it on a thread with a small stack.
             Box::pin(pipeline::run(settings, &mut sink, reporter)).await
         }
-        StoreSettings::BigQuery(config) => {
-            let mut sink = Box::pin(BigQuerySink::open(config)).await?;
+        StoreSettings::BigQuery(bigquery) => {
+            let mut sink = Box::pin(BigQuerySink::open(bigquery)).await?;
             Box::pin(pipeline::run(settings, &mut sink, reporter)).await
         }
     }

@@ -97,7 +97,7 @@ impl fmt::Display for Project {
 }
 
 /// The Pageviews API's access method filter.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, clap::ValueEnum)]
 pub enum Access {
     #[default]
     AllAccess,
@@ -250,6 +250,8 @@ pub enum RunStatus {
     /// Some days failed after retries; the others were written.
     Partial,
     Failed,
+    /// Found `running` by a later run after its process was gone (killed, crashed).
+    Abandoned,
 }
 
 impl RunStatus {
@@ -259,6 +261,7 @@ impl RunStatus {
             RunStatus::Ok => "ok",
             RunStatus::Partial => "partial",
             RunStatus::Failed => "failed",
+            RunStatus::Abandoned => "abandoned",
         }
     }
 }
@@ -272,6 +275,7 @@ impl FromStr for RunStatus {
             "ok" => RunStatus::Ok,
             "partial" => RunStatus::Partial,
             "failed" => RunStatus::Failed,
+            "abandoned" => RunStatus::Abandoned,
             other => return Err(format!("unknown run status `{other}`")),
         })
     }

@@ -9,20 +9,171 @@ use jiff::civil::Date;
 use crate::error::{Error, Result};
 use crate::http::{DEFAULT_RATE, DEFAULT_RATE_WITH_TOKEN, HttpPolicy, Rate};
 use crate::model::{Access, Day, FIRST_PAGEVIEWS_DAY, Project};
-use crate::sinks::bigquery::BigQueryConfig;
 
 /// The first day of the default backfill.
 pub const DEFAULT_SINCE: Day = jiff::civil::date(2023, 4, 1);
 pub const DEFAULT_TOP: u32 = 100;
+pub const DEFAULT_PROJECT: &str = "en.wikipedia";
+/// Pageviews requests in flight; with the Action API's one, Wikimedia's cap of 3.
+pub const DEFAULT_PAGEVIEWS_CONCURRENCY: usize = 2;
+/// Runs `status` lists.
+pub const DEFAULT_STATUS_RUNS: usize = 5;
 pub const DEFAULT_PAGEVIEWS_API: &str = "https://wikimedia.org/api/rest_v1";
 pub const DEFAULT_ACTION_API: &str = "https://{host}/w/api.php";
 pub const DEFAULT_DB: &str = "wikitop.duckdb";
+
+/// Which warehouse, as `--sink` names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum SinkKind {
+    /// The embedded DuckDB file.
+    #[default]
+    #[value(name = "duckdb")]
+    DuckDb,
+    #[value(name = "bigquery")]
+    BigQuery,
+}
 
 /// Where the days go.
 #[derive(Debug, Clone)]
 pub enum StoreSettings {
     DuckDb { path: PathBuf },
-    BigQuery(BigQueryConfig),
+    BigQuery(BigQuerySettings),
+}
+
+/// Where to store in BigQuery: a validated `project.dataset`, an optional location for a
+/// dataset created by wikitop, and an optional endpoint (an emulator, used without
+/// credentials). Every part is checked here, before anything is sent or any SQL is
+/// built from it: the sink quotes the project and dataset into statements.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BigQuerySettings {
+    project_id: String,
+    dataset: String,
+    location: Option<String>,
+    endpoint: Option<String>,
+}
+
+fn invalid(what: &'static str, value: &str, why: &str) -> Error {
+    Error::InvalidSetting {
+        what,
+        value: value.to_owned(),
+        why: why.to_owned(),
+    }
+}
+
+/// `my-project`, or a legacy domain-scoped `example.com:my-project`
+/// (<https://cloud.google.com/resource-manager/docs/creating-managing-projects>).
+fn valid_project_id(project: &str) -> bool {
+    let (domain, id) = match project.rsplit_once(':') {
+        Some((domain, id)) => (Some(domain), id),
+        None => (None, project),
+    };
+    let domain_ok = domain.is_none_or(|d| {
+        !d.is_empty()
+            && d.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '-')
+    });
+    domain_ok
+        && (6..=30).contains(&id.len())
+        && id.starts_with(|c: char| c.is_ascii_lowercase())
+        && !id.ends_with('-')
+        && id
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+}
+
+/// Letters, digits and underscores, at most 1024
+/// (<https://cloud.google.com/bigquery/docs/datasets#dataset-naming>).
+fn valid_dataset_name(dataset: &str) -> bool {
+    (1..=1024).contains(&dataset.len())
+        && dataset
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+impl BigQuerySettings {
+    /// Validates `dataset` (`PROJECT.DATASET`, e.g. `my-project.wikitop`), `location`
+    /// (e.g. `US`, `EU`, `europe-west1`) and `endpoint` (e.g. `http://127.0.0.1:9050`).
+    pub fn new(dataset: &str, location: Option<&str>, endpoint: Option<&str>) -> Result<Self> {
+        const WHAT: &str = "BigQuery dataset";
+        let full = dataset.trim();
+        let Some((project_id, dataset)) = full.rsplit_once('.') else {
+            return Err(invalid(
+                WHAT,
+                full,
+                "expected `PROJECT.DATASET`, e.g. `my-project.wikitop`",
+            ));
+        };
+        if !valid_project_id(project_id) {
+            return Err(invalid(
+                WHAT,
+                full,
+                &format!(
+                    "`{project_id}` is not a Google Cloud project id (6 to 30 lowercase letters, \
+                     digits or hyphens, starting with a letter, not ending with a hyphen)"
+                ),
+            ));
+        }
+        if !valid_dataset_name(dataset) {
+            return Err(invalid(
+                WHAT,
+                full,
+                &format!(
+                    "`{dataset}` is not a BigQuery dataset name (only letters, digits and \
+                     underscores, at most 1024)"
+                ),
+            ));
+        }
+        let location = location.map(str::trim).filter(|l| !l.is_empty());
+        if let Some(l) = location
+            && (l.len() > 64 || !l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+        {
+            return Err(invalid(
+                "BigQuery location",
+                l,
+                "expected a location such as `US`, `EU` or `europe-west1`",
+            ));
+        }
+        let endpoint = endpoint.map(str::trim).filter(|e| !e.is_empty());
+        if let Some(e) = endpoint {
+            let ok = reqwest::Url::parse(e)
+                .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some());
+            if !ok {
+                return Err(invalid(
+                    "BigQuery endpoint",
+                    e,
+                    "expected an http:// or https:// URL such as `http://127.0.0.1:9050`",
+                ));
+            }
+        }
+        Ok(BigQuerySettings {
+            project_id: project_id.to_owned(),
+            dataset: dataset.to_owned(),
+            location: location.map(str::to_owned),
+            endpoint: endpoint.map(|e| e.trim_end_matches('/').to_owned()),
+        })
+    }
+
+    pub fn project_id(&self) -> &str {
+        &self.project_id
+    }
+
+    pub fn dataset(&self) -> &str {
+        &self.dataset
+    }
+
+    pub fn location(&self) -> Option<&str> {
+        self.location.as_deref()
+    }
+
+    pub fn endpoint(&self) -> Option<&str> {
+        self.endpoint.as_deref()
+    }
+}
+
+impl std::fmt::Display for BigQuerySettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}.{}", self.project_id, self.dataset)
+    }
 }
 
 /// This process's share of the days: day number `k` (counted from 2015-07-01) is
@@ -78,7 +229,7 @@ pub struct SyncInput {
     pub until: Option<String>,
     pub date: Option<String>,
     pub projects: Vec<String>,
-    pub access: Option<String>,
+    pub access: Option<Access>,
     pub top: Option<u32>,
     pub store: StoreInput,
     pub force: bool,
@@ -100,7 +251,7 @@ pub struct SyncInput {
 /// Store options as typed: `--sink`, `--db`, `--bq-dataset`, `--bq-location`.
 #[derive(Debug, Clone, Default)]
 pub struct StoreInput {
-    pub sink: Option<String>,
+    pub sink: Option<SinkKind>,
     pub db: Option<PathBuf>,
     pub bq_dataset: Option<String>,
     pub bq_location: Option<String>,
@@ -109,27 +260,22 @@ pub struct StoreInput {
 
 impl StoreInput {
     pub fn resolve(&self) -> Result<StoreSettings> {
-        match self.sink.as_deref().unwrap_or("duckdb") {
-            "duckdb" => Ok(StoreSettings::DuckDb {
+        match self.sink.unwrap_or_default() {
+            SinkKind::DuckDb => Ok(StoreSettings::DuckDb {
                 path: self.db.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_DB)),
             }),
-            "bigquery" => {
+            SinkKind::BigQuery => {
                 let dataset = self.bq_dataset.as_deref().ok_or_else(|| Error::InvalidSetting {
                     what: "BigQuery dataset",
                     value: String::new(),
                     why: "`--sink bigquery` needs `--bq-dataset PROJECT.DATASET` (or WIKITOP_BQ_DATASET)".into(),
                 })?;
-                Ok(StoreSettings::BigQuery(BigQueryConfig::new(
+                Ok(StoreSettings::BigQuery(BigQuerySettings::new(
                     dataset,
                     self.bq_location.as_deref(),
                     self.bq_endpoint.as_deref(),
                 )?))
             }
-            other => Err(Error::InvalidSetting {
-                what: "sink",
-                value: other.to_owned(),
-                why: "expected `duckdb` or `bigquery`".into(),
-            }),
         }
     }
 }
@@ -235,99 +381,99 @@ fn check_url(what: &'static str, url: String) -> Result<String> {
     }
 }
 
+/// `--date`, or `--since` (default 2023-04-01) and `--until` (default: none, the
+/// latest published day), in order.
+fn resolve_range(input: &SyncInput, today: Day) -> Result<(Day, Option<Day>)> {
+    if let Some(d) = &input.date {
+        let day = parse_day(d, today)?;
+        return Ok((day, Some(day)));
+    }
+    let parse = |s: &Option<String>| s.as_deref().map(|s| parse_day(s, today)).transpose();
+    let since = parse(&input.since)?.unwrap_or(DEFAULT_SINCE);
+    let until = parse(&input.until)?;
+    match until {
+        Some(until) if until < since => Err(Error::RangeReversed { since, until }),
+        _ => Ok((since, until)),
+    }
+}
+
+/// Repeated or comma-separated names, each once, in the order given.
+fn resolve_projects(names: &[String]) -> Result<Vec<Project>> {
+    let mut projects = Vec::new();
+    for name in names.iter().flat_map(|p| p.split(',')) {
+        if name.trim().is_empty() {
+            continue;
+        }
+        let project: Project = name.parse()?;
+        if !projects.contains(&project) {
+            projects.push(project);
+        }
+    }
+    if projects.is_empty() {
+        projects.push(DEFAULT_PROJECT.parse()?);
+    }
+    Ok(projects)
+}
+
+/// The HTTP policy: a contact unless nothing is sent, the budget (shared by the
+/// shards), timeouts and retries.
+fn resolve_http(input: &SyncInput, shard: Shard) -> Result<HttpPolicy> {
+    let timeout = match input.http_timeout_secs {
+        Some(s) if s.is_finite() && s > 0.0 => Duration::from_secs_f64(s),
+        Some(s) => {
+            return Err(Error::InvalidSetting {
+                what: "HTTP timeout",
+                value: s.to_string(),
+                why: "expected a positive number of seconds".into(),
+            });
+        }
+        None => crate::http::DEFAULT_TIMEOUT,
+    };
+    let contact = input.contact.as_deref().map(check_contact).transpose()?;
+    if contact.is_none() && !input.dry_run {
+        return Err(Error::ContactRequired);
+    }
+    let access_token = input.access_token.clone().filter(|t| !t.trim().is_empty());
+    let rate = match input.rate.as_deref() {
+        Some(r) => parse_rate(r)?,
+        None if access_token.is_some() => DEFAULT_RATE_WITH_TOKEN,
+        None => DEFAULT_RATE,
+    }
+    .shared_by(shard.count);
+    Ok(HttpPolicy {
+        contact,
+        access_token,
+        rate,
+        timeout,
+        max_tries: input
+            .max_tries
+            .unwrap_or(crate::http::DEFAULT_MAX_TRIES)
+            .max(1),
+        retry_base: input
+            .retry_base_ms
+            .map(Duration::from_millis)
+            .unwrap_or(crate::http::DEFAULT_RETRY_BASE),
+    })
+}
+
 impl Settings {
     pub fn resolve(input: SyncInput, today: Day) -> Result<Settings> {
-        let (since, until) = match &input.date {
-            Some(d) => {
-                let day = parse_day(d, today)?;
-                (day, Some(day))
-            }
-            None => (
-                input
-                    .since
-                    .as_deref()
-                    .map(|s| parse_day(s, today))
-                    .transpose()?
-                    .unwrap_or(DEFAULT_SINCE),
-                input
-                    .until
-                    .as_deref()
-                    .map(|s| parse_day(s, today))
-                    .transpose()?,
-            ),
-        };
-        if let Some(until) = until
-            && until < since
-        {
-            return Err(Error::RangeReversed { since, until });
-        }
+        let (since, until) = resolve_range(&input, today)?;
         let top = input.top.unwrap_or(DEFAULT_TOP);
         if !(1..=1000).contains(&top) {
             return Err(Error::TopOutOfRange(top));
         }
-        let mut projects = Vec::new();
-        for p in &input.projects {
-            for name in p.split(',').filter(|s| !s.trim().is_empty()) {
-                let project: Project = name.parse()?;
-                if !projects.contains(&project) {
-                    projects.push(project);
-                }
-            }
-        }
-        if projects.is_empty() {
-            projects.push("en.wikipedia".parse()?);
-        }
-        let access = match &input.access {
-            Some(a) => a.parse().map_err(|why| Error::InvalidSetting {
-                what: "access",
-                value: a.clone(),
-                why,
-            })?,
-            None => Access::AllAccess,
-        };
+        let projects = resolve_projects(&input.projects)?;
         let shard = input
             .shard
             .as_deref()
             .map(parse_shard)
             .transpose()?
             .unwrap_or(Shard::ALL);
-        let timeout = match input.http_timeout_secs {
-            Some(s) if s.is_finite() && s > 0.0 => Duration::from_secs_f64(s),
-            Some(s) => {
-                return Err(Error::InvalidSetting {
-                    what: "HTTP timeout",
-                    value: s.to_string(),
-                    why: "expected a positive number of seconds".into(),
-                });
-            }
-            None => crate::http::DEFAULT_TIMEOUT,
-        };
-        let contact = input.contact.as_deref().map(check_contact).transpose()?;
-        if contact.is_none() && !input.dry_run {
-            return Err(Error::ContactRequired);
-        }
-        let access_token = input.access_token.filter(|t| !t.trim().is_empty());
-        let rate = match input.rate.as_deref() {
-            Some(r) => parse_rate(r)?,
-            None if access_token.is_some() => DEFAULT_RATE_WITH_TOKEN,
-            None => DEFAULT_RATE,
-        }
-        .shared_by(shard.count);
-        let http = HttpPolicy {
-            contact,
-            access_token,
-            rate,
-            timeout,
-            max_tries: input
-                .max_tries
-                .unwrap_or(crate::http::DEFAULT_MAX_TRIES)
-                .max(1),
-            retry_base: input
-                .retry_base_ms
-                .map(Duration::from_millis)
-                .unwrap_or(crate::http::DEFAULT_RETRY_BASE),
-        };
-        let pageviews_concurrency = input.pageviews_concurrency.unwrap_or(2);
+        let http = resolve_http(&input, shard)?;
+        let pageviews_concurrency = input
+            .pageviews_concurrency
+            .unwrap_or(DEFAULT_PAGEVIEWS_CONCURRENCY);
         if !(1..=2).contains(&pageviews_concurrency) {
             return Err(Error::InvalidSetting {
                 what: "Pageviews concurrency",
@@ -339,7 +485,7 @@ impl Settings {
             since,
             until,
             projects,
-            access,
+            access: input.access.unwrap_or_default(),
             top,
             store: input.store.resolve()?,
             force: input.force,
@@ -369,6 +515,47 @@ impl Settings {
     pub fn last_day(&self) -> Day {
         self.until
             .unwrap_or_else(|| self.today.yesterday().unwrap_or(self.today))
+    }
+}
+
+/// `status` options as typed.
+#[derive(Debug, Clone, Default)]
+pub struct StatusInput {
+    pub since: Option<String>,
+    pub until: Option<String>,
+    pub runs: Option<usize>,
+    pub store: StoreInput,
+}
+
+/// Everything `status` needs, validated like `sync`'s before the store is opened.
+#[derive(Debug, Clone)]
+pub struct StatusSettings {
+    pub since: Day,
+    /// Yesterday (UTC) unless given.
+    pub until: Day,
+    pub runs: usize,
+    pub store: StoreSettings,
+}
+
+impl StatusSettings {
+    pub fn resolve(input: StatusInput, today: Day) -> Result<StatusSettings> {
+        let since = match &input.since {
+            Some(s) => parse_day(s, today)?,
+            None => DEFAULT_SINCE,
+        };
+        let until = match &input.until {
+            Some(u) => parse_day(u, today)?,
+            None => today.yesterday().unwrap_or(today),
+        };
+        if until < since {
+            return Err(Error::RangeReversed { since, until });
+        }
+        Ok(StatusSettings {
+            since,
+            until,
+            runs: input.runs.unwrap_or(DEFAULT_STATUS_RUNS),
+            store: input.store.resolve()?,
+        })
     }
 }
 
@@ -437,6 +624,74 @@ mod tests {
         );
         assert!(parse_rate("0/1h").is_err());
         assert!(parse_rate("5/1w").is_err());
+    }
+
+    fn bigquery(dataset: &str) -> Result<BigQuerySettings> {
+        BigQuerySettings::new(dataset, None, None)
+    }
+
+    #[test]
+    fn datasets_are_validated_before_any_sql() {
+        let ok = bigquery(" my-project.wikitop ").unwrap();
+        assert_eq!((ok.project_id(), ok.dataset()), ("my-project", "wikitop"));
+        assert_eq!(ok.to_string(), "my-project.wikitop");
+        let scoped = bigquery("example.com:my-project.Wiki_Top_2").unwrap();
+        assert_eq!(scoped.project_id(), "example.com:my-project");
+        for (bad, why) in [
+            ("wikitop", "expected `PROJECT.DATASET`"),
+            ("my-project.", "is not a BigQuery dataset name"),
+            ("my-project.wiki-top", "is not a BigQuery dataset name"),
+            ("my-project.wiki`top", "is not a BigQuery dataset name"),
+            (
+                "my-project.top; DROP TABLE x",
+                "is not a BigQuery dataset name",
+            ),
+            ("My-Project.wikitop", "is not a Google Cloud project id"),
+            ("proj.wikitop", "is not a Google Cloud project id"),
+            ("my-project-.wikitop", "is not a Google Cloud project id"),
+            ("1project.wikitop", "is not a Google Cloud project id"),
+            ("my`project.wikitop", "is not a Google Cloud project id"),
+            (".wikitop", "is not a Google Cloud project id"),
+        ] {
+            let err = bigquery(bad).unwrap_err();
+            assert!(matches!(err, Error::InvalidSetting { .. }), "{bad}");
+            assert!(err.to_string().contains(why), "{bad}: {err}");
+            assert!(err.is_usage());
+        }
+    }
+
+    #[test]
+    fn location_and_endpoint_are_validated() {
+        let c = BigQuerySettings::new(
+            "my-project.wikitop",
+            Some("europe-west1"),
+            Some("http://127.0.0.1:9050/"),
+        )
+        .unwrap();
+        assert_eq!(c.location(), Some("europe-west1"));
+        assert_eq!(c.endpoint(), Some("http://127.0.0.1:9050"));
+        assert_eq!(
+            BigQuerySettings::new("my-project.wikitop", Some(""), None)
+                .unwrap()
+                .location(),
+            None
+        );
+        for location in ["US'", "eu west", "x".repeat(65).as_str()] {
+            let err =
+                BigQuerySettings::new("my-project.wikitop", Some(location), None).unwrap_err();
+            assert!(
+                err.to_string().contains("invalid BigQuery location"),
+                "{err}"
+            );
+        }
+        for endpoint in ["127.0.0.1:9050", "ftp://x", "http://"] {
+            let err =
+                BigQuerySettings::new("my-project.wikitop", None, Some(endpoint)).unwrap_err();
+            assert!(
+                err.to_string().contains("invalid BigQuery endpoint"),
+                "{endpoint}: {err}"
+            );
+        }
     }
 
     fn input(contact: Option<&str>, dry_run: bool) -> SyncInput {

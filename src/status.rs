@@ -40,8 +40,8 @@ pub async fn status(
             let mut sink = DuckDbSink::open_read_only(path)?;
             (sink.all_stored_days().await?, sink.recent_runs(runs).await?)
         }
-        StoreSettings::BigQuery(config) => {
-            let mut sink = BigQuerySink::open_read_only(config).await?;
+        StoreSettings::BigQuery(bigquery) => {
+            let mut sink = BigQuerySink::open_read_only(bigquery).await?;
             (sink.all_stored_days().await?, sink.recent_runs(runs).await?)
         }
     };

@@ -5,12 +5,18 @@
 //! - `open` creates missing objects and refuses an existing table whose schema differs;
 //! - `write_days` stores each given day all-or-nothing, replacing any rows the store
 //!   already had for that (date, project, access): a rerun never duplicates a row;
-//! - `stored_days` is cheap (one query on the partition column), never a full scan.
+//! - `stored_days` is cheap (one query on the partition column), never a full scan;
+//! - `batching` declares how finished days are grouped into `write_days` calls, and
+//!   the pipeline's writer is the one place that obeys it.
 
 pub mod bigquery;
+#[cfg(test)]
+mod docs;
 pub mod duckdb;
+pub mod schema;
 
 use std::collections::BTreeSet;
+use std::time::Duration;
 
 use crate::error::Result;
 use crate::model::{Access, Day, DayBatch, Project, RunRecord};
@@ -21,6 +27,27 @@ pub struct StoredDays {
     pub project: Project,
     pub access: Access,
     pub days: BTreeSet<Day>,
+}
+
+/// How a sink wants finished days grouped into `write_days` calls: the sink declares
+/// it, the pipeline's writer obeys it. A sink may still split one call's days further
+/// (BigQuery splits by request size, by whole days), never merge calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Batching {
+    /// The most finished days in one `write_days` call (at least 1).
+    pub max_days: usize,
+    /// Write a finished day as soon as it is ready (DuckDB: cheap commits) rather than
+    /// waiting for `max_days` days (BigQuery: one job per chunk).
+    pub flush_partial: bool,
+    /// A partial batch is written once its first day has waited this long, so a slow
+    /// (throttled) backfill into a chunking sink still commits regularly and a kill
+    /// loses little.
+    pub max_age: Duration,
+}
+
+impl Batching {
+    /// A chunking sink (BigQuery) gets what is ready at least this often.
+    pub const DEFAULT_MAX_AGE: Duration = Duration::from_secs(60);
 }
 
 #[allow(async_fn_in_trait)] // used generically inside the crate, never as `dyn`
@@ -34,16 +61,8 @@ pub trait Sink {
         to: Day,
     ) -> Result<BTreeSet<Day>>;
 
-    /// How many finished days the pipeline may hand to one `write_days` call.
-    fn max_days_per_write(&self) -> usize {
-        1
-    }
-
-    /// Whether to write a finished day as soon as it is ready (DuckDB: cheap commits)
-    /// rather than waiting for `max_days_per_write` days (BigQuery: one job per chunk).
-    fn flush_partial(&self) -> bool {
-        true
-    }
+    /// How the pipeline groups finished days into `write_days` calls.
+    fn batching(&self) -> Batching;
 
     /// Stores each day atomically, replacing whatever the store had for it.
     /// A sink may commit the days one by one or as one chunk; on error, no day

@@ -122,14 +122,8 @@ fn fetching_without_a_contact_is_refused_before_any_request() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("w.duckdb");
     let base = |args: &[&str]| {
-        let mut cmd = Command::new(wikitop());
-        cmd.args(args)
-            .arg("--db")
-            .arg(&db)
-            .env("WIKITOP_PAGEVIEWS_API", fake.pageviews_api())
-            .env("WIKITOP_ACTION_API", fake.action_api())
-            .env_remove("WIKITOP_CONTACT")
-            .env_remove("WIKITOP_SINK");
+        let mut cmd = crate::support::command(&fake, &db, args);
+        cmd.env_remove("WIKITOP_CONTACT");
         cmd
     };
     for args in [&["sync"][..], &["schedule", "--cron", "* * * * *"]] {
@@ -200,7 +194,11 @@ fn status_of_a_missing_store_says_so() {
 fn an_unreadable_or_malformed_config_file_is_one_sentence_and_exit_2() {
     let dir = tempfile::tempdir().unwrap();
     let bad = dir.path().join("bad.env");
-    std::fs::write(&bad, "WIKITOP_TOP=5\nthis is not a setting\n").unwrap();
+    std::fs::write(
+        &bad,
+        "WIKITOP_CONTACT=ops@example.org\nthis is not a setting\n",
+    )
+    .unwrap();
     let cases = [
         (
             dir.path().join("missing.env"),
@@ -309,4 +307,83 @@ fn an_unreachable_wikimedia_stops_the_run_with_one_clear_error() {
     // Stopped at once instead of failing 91 days one after another.
     assert!(String::from_utf8_lossy(&out.stdout).is_empty());
     assert!(started.elapsed() < std::time::Duration::from_secs(10));
+}
+
+/// `wikitop status | head -1`: a reader that goes away ends the command quietly.
+#[test]
+fn a_closed_stdout_ends_any_command_quietly() {
+    let fake = FakeWiki::start_blocking(Config::fixture()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("w.duckdb");
+    let sync = |extra: &[&str]| {
+        let args = [
+            &["sync", "--since", "2023-04-01", "--until", "2023-04-03"],
+            extra,
+        ]
+        .concat();
+        crate::support::command(&fake, &db, &args)
+    };
+    assert!(sync(&[]).output().unwrap().status.success());
+    let mut status = Command::new(wikitop());
+    status
+        .args(["status", "--since", "2023-01-01", "--db"])
+        .arg(&db);
+    for mut cmd in [status, sync(&["--dry-run", "--force"])] {
+        let mut child = cmd
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // The reader is gone before the first line is written.
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+}
+
+/// The config file fills options as if typed, without touching the environment.
+#[test]
+fn a_config_file_value_is_used_and_an_unknown_one_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("wikitop.env");
+    std::fs::write(&config, "WIKITOP_RATE=7/1min\n").unwrap();
+    let dry_run = |extra: &[&str]| {
+        let out = Command::new(wikitop())
+            .args(["sync", "--dry-run", "--date", "2024-01-01", "--config"])
+            .arg(&config)
+            .arg("--db")
+            .arg(dir.path().join("w.duckdb"))
+            .args(extra)
+            .env_remove("WIKITOP_RATE")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    assert!(
+        dry_run(&[]).contains("at 7 requests per 1 min"),
+        "the file's rate was not used"
+    );
+    assert!(
+        dry_run(&["--rate", "9/1min"]).contains("at 9 requests per 1 min"),
+        "the flag lost"
+    );
+    std::fs::write(&config, "WIKITOP_NO_SUCH_THING=1\n").unwrap();
+    let out = Command::new(wikitop())
+        .args(["status", "--config"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("`WIKITOP_NO_SUCH_THING` is not a setting of `wikitop status`"),
+        "{stderr}"
+    );
 }

@@ -2,37 +2,13 @@
 //! once, scheduled, asked for its status.
 
 use std::io::{BufRead, BufReader};
-use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use fakewiki::{Config, FakeWiki, FaultRule};
 use jiff::civil::date;
 
 use crate::support::*;
-
-fn command(fake: &FakeWiki, db: &Path, args: &[&str]) -> Command {
-    let mut cmd = Command::new(wikitop());
-    cmd.args(args)
-        .arg("--db")
-        .arg(db)
-        .env("WIKITOP_PAGEVIEWS_API", fake.pageviews_api())
-        .env("WIKITOP_ACTION_API", fake.action_api())
-        .env("WIKITOP_CONTACT", CONTACT)
-        .env("WIKITOP_RATE", TEST_RATE)
-        .env("WIKITOP_RETRY_BASE_MS", "5")
-        .env_remove("WIKITOP_SINK")
-        .env_remove("WIKITOP_LOG_FORMAT");
-    cmd
-}
-
-fn run(fake: &FakeWiki, db: &Path, args: &[&str]) -> Output {
-    command(fake, db, args).output().unwrap()
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
 
 const SINCE: &str = "2024-05-01";
 const UNTIL: &str = "2024-05-30";
@@ -99,6 +75,18 @@ fn sigkill_at_random_points_then_a_rerun_equals_an_uninterrupted_run() {
                 (g.date, &g.article, comparable_stored(g)),
                 (w.date, &w.article, comparable_stored(w)),
                 "seed {seed}, kill {i} at {at:?}"
+            );
+        }
+        // A run killed mid-way is marked abandoned by the next one; none stays running.
+        let status = text(&run(&fake, &db, &["status", "--since", SINCE, "--until", UNTIL]).stdout);
+        assert!(
+            !status.contains(" running "),
+            "seed {seed}, kill {i}: {status}"
+        );
+        if (1..30).contains(&stored_at_kill) {
+            assert!(
+                status.contains(" abandoned "),
+                "seed {seed}, kill {i}: {status}"
             );
         }
     }

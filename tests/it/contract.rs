@@ -20,12 +20,14 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use jiff::Timestamp;
 use jiff::civil::{Date, date};
 use serde_json::{Value, json};
+use wikitop::BigQuerySettings;
 use wikitop::error::Error;
 use wikitop::model::{
     Access, DayBatch, PageInfo, PageStatus, Project, RunRecord, RunStatus, TopRow,
 };
-use wikitop::sinks::bigquery::{BigQueryConfig, BigQuerySink};
+use wikitop::sinks::bigquery::{BigQuerySink, VERSION_LABEL};
 use wikitop::sinks::duckdb::DuckDbSink;
+use wikitop::sinks::schema::SCHEMA_VERSION;
 use wikitop::sinks::{Sink, StoredDays};
 
 use crate::bq_shim::BqShim;
@@ -371,12 +373,12 @@ impl Bq {
         self.shim.as_ref().expect("started with a shim")
     }
 
-    fn config(&self) -> BigQueryConfig {
+    fn settings(&self) -> BigQuerySettings {
         let endpoint = self
             .shim
             .as_ref()
             .map_or(self.upstream.as_str(), |s| &s.endpoint);
-        BigQueryConfig::new(
+        BigQuerySettings::new(
             &format!("{}.{}", self.project, self.dataset),
             None,
             Some(endpoint),
@@ -448,6 +450,43 @@ impl Bq {
         }
     }
 
+    /// Sends `method` with a JSON body (or none) and returns the JSON answer.
+    async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+        let mut request = self.http.request(method.clone(), self.api(path));
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.expect("reach the emulator");
+        let status = response.status();
+        let body: Value = response.json().await.expect("a JSON answer");
+        assert!(status.is_success(), "{method} {path}: {status} {body}");
+        body
+    }
+
+    fn table_api(&self, table: &str) -> String {
+        format!("/datasets/{}/tables/{table}", self.dataset)
+    }
+
+    /// The labels of a table, read over REST.
+    async fn labels(&self, table: &str) -> Value {
+        let found = self
+            .call(reqwest::Method::GET, &self.table_api(table), None)
+            .await;
+        found["labels"].clone()
+    }
+
+    /// Replaces a table's labels, as `tables.update` does: the resource as it is, with
+    /// these labels (none when `labels` is null).
+    async fn set_labels(&self, table: &str, labels: Value) {
+        let path = self.table_api(table);
+        let mut resource = self.call(reqwest::Method::GET, &path, None).await;
+        resource["labels"] = labels;
+        if resource["labels"].is_null() {
+            resource.as_object_mut().expect("a table").remove("labels");
+        }
+        self.call(reqwest::Method::PUT, &path, Some(resource)).await;
+    }
+
     async fn count(&self, table: &str) -> i64 {
         let rows = self
             .query(&format!(
@@ -484,7 +523,7 @@ impl Store for Bq {
     type Sink = BigQuerySink;
 
     async fn open(&self) -> wikitop::error::Result<BigQuerySink> {
-        BigQuerySink::open(&self.config()).await
+        BigQuerySink::open(&self.settings()).await
     }
 
     async fn rows(&self, _sink: &mut BigQuerySink) -> Vec<Row> {
@@ -749,6 +788,40 @@ async fn runs_are_upserted(store: impl Store) {
     );
 }
 
+/// A run left `running` (its process killed a day before) is marked abandoned when the
+/// next run starts; the new run stays `running`.
+async fn a_run_left_running_is_abandoned_by_the_next(store: impl Store) {
+    let mut sink = store.open().await.expect("open");
+    let base = 1_700_000_000_000_000;
+    let killed = run("run-killed", base, RunStatus::Running, None);
+    sink.record_run(&killed)
+        .await
+        .expect("record the killed run");
+    drop(sink); // the process dies; the next run opens the store anew
+    let mut sink = store.open().await.expect("reopen");
+    let next = run(
+        "run-next",
+        base + 2 * 86_400_000_000,
+        RunStatus::Running,
+        None,
+    );
+    sink.record_run(&next).await.expect("record the next run");
+    let statuses: Vec<(String, RunStatus)> = sink
+        .recent_runs(10)
+        .await
+        .expect("recent runs")
+        .into_iter()
+        .map(|r| (r.run_id, r.status))
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            ("run-next".to_owned(), RunStatus::Running),
+            ("run-killed".to_owned(), RunStatus::Abandoned)
+        ]
+    );
+}
+
 /// An existing `top_pages` with another schema is refused, never written into.
 async fn a_wrong_schema_is_refused(store: impl Store) {
     store.create_wrong_top_pages().await;
@@ -789,6 +862,7 @@ contract!(
     rewriting_a_day_replaces_it_exactly,
     stored_days_for_ranges,
     runs_are_upserted,
+    a_run_left_running_is_abandoned_by_the_next,
     a_wrong_schema_is_refused,
 );
 
@@ -923,6 +997,92 @@ async fn bigquery_large_writes_are_chunked_by_size() {
     assert_rows(&store.rows(&mut sink).await, &expected(&[&days]));
 }
 
+/// A dataset whose `top_pages` is labelled with a newer schema version is refused in
+/// one sentence (exit 2), by `open` and `open_read_only` alike, and left as it was.
+#[tokio::test]
+async fn bigquery_a_newer_dataset_is_refused() {
+    let store = Bq::new("newer").await;
+    let mut sink = store.open().await.expect("open");
+    assert_eq!(sink.schema_version(), SCHEMA_VERSION);
+    let days = month("en.wikipedia", Access::AllAccess, 0, "run-1");
+    write_all(&mut sink, &days[..3]).await;
+    drop(sink);
+    let newer = (SCHEMA_VERSION + 1).to_string();
+    store
+        .set_labels(
+            "top_pages",
+            json!({ VERSION_LABEL: newer, "app": "wikitop" }),
+        )
+        .await;
+
+    for read_only in [false, true] {
+        let opened = if read_only {
+            BigQuerySink::open_read_only(&store.settings()).await
+        } else {
+            store.open().await
+        };
+        let Err(err) = opened else {
+            panic!("a newer dataset was opened (read-only: {read_only})");
+        };
+        assert!(
+            matches!(err, Error::StoreTooNew { found, supported, .. }
+                if found == SCHEMA_VERSION + 1 && supported == SCHEMA_VERSION),
+            "{err}"
+        );
+        assert!(err.is_usage(), "exit 2");
+        let text = err.to_string();
+        assert!(
+            text.contains(&format!("`{}`", store.settings())) && !text.contains('\n'),
+            "{text}"
+        );
+    }
+    assert_eq!(store.labels("top_pages").await[VERSION_LABEL], newer);
+    assert_eq!(
+        store.count("top_pages").await,
+        expected(&[&days[..3]]).len() as i64
+    );
+}
+
+/// A dataset as the first release left it (today's tables, no version label) is read as
+/// it is by `open_read_only`, then stamped with the current version by `open`, keeping
+/// every row and its other labels.
+#[tokio::test]
+async fn bigquery_an_unversioned_dataset_is_stamped_and_keeps_its_rows() {
+    let store = Bq::new("unversioned").await;
+    let mut sink = store.open().await.expect("open");
+    let days = month("en.wikipedia", Access::AllAccess, 0, "run-1");
+    write_all(&mut sink, &days).await;
+    sink.record_run(&run("run-1", 1_700_000_000_000_000, RunStatus::Ok, None))
+        .await
+        .expect("record a run");
+    drop(sink);
+    store
+        .set_labels("top_pages", json!({ "app": "wikitop" }))
+        .await;
+    assert!(store.labels("top_pages").await.get(VERSION_LABEL).is_none());
+
+    let read_only = BigQuerySink::open_read_only(&store.settings())
+        .await
+        .expect("an unversioned dataset is read as it is");
+    assert_eq!(read_only.schema_version(), 1);
+    assert!(
+        store.labels("top_pages").await.get(VERSION_LABEL).is_none(),
+        "a read-only open stamps nothing"
+    );
+
+    let mut sink = store.open().await.expect("open and migrate");
+    assert_eq!(sink.schema_version(), SCHEMA_VERSION);
+    assert_eq!(
+        store.labels("top_pages").await,
+        json!({ VERSION_LABEL: SCHEMA_VERSION.to_string(), "app": "wikitop" })
+    );
+    assert_rows(&store.rows(&mut sink).await, &expected(&[&days]));
+    assert_eq!(store.count("ingest_runs").await, 1);
+    // Opening the stamped dataset again changes nothing.
+    let sink = store.open().await.expect("reopen");
+    assert_eq!(sink.schema_version(), SCHEMA_VERSION);
+}
+
 /// The emulator endpoint comes from the README's test command; its absence fails.
 #[test]
 fn bigquery_emulator_is_configured() {
@@ -949,7 +1109,7 @@ async fn bigquery_sync_survives_the_warehouse_going_away_mid_run() {
         range[0],
         range[39],
     );
-    settings.store = wikitop::StoreSettings::BigQuery(store.config());
+    settings.store = wikitop::StoreSettings::BigQuery(store.settings());
     let mut sink = store.open().await.expect("open");
 
     // Down as soon as the first chunk's MERGE has gone through (the first MERGE is

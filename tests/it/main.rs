@@ -7,5 +7,6 @@ mod cli_runs;
 mod contract;
 mod real_services;
 mod store_faults;
+mod store_versions;
 mod support;
 mod sync_e2e;

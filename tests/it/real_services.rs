@@ -4,8 +4,6 @@
 //! language variants, errors served with HTTP 200, bare 429s, and a request budget.
 
 use std::collections::BTreeSet;
-use std::path::Path;
-use std::process::{Command, Output};
 use std::time::Duration;
 
 use fakewiki::{
@@ -16,26 +14,6 @@ use jiff::civil::date;
 use crate::support::*;
 
 const DAYS: (&str, &str) = ("2023-04-01", "2023-04-04");
-
-fn wikitop_sync(fake: &FakeWiki, db: &Path, extra: &[&str]) -> Output {
-    Command::new(wikitop())
-        .args(["sync", "--since", DAYS.0, "--until", DAYS.1, "--db"])
-        .arg(db)
-        .args(extra)
-        .env("WIKITOP_PAGEVIEWS_API", fake.pageviews_api())
-        .env("WIKITOP_ACTION_API", fake.action_api())
-        .env("WIKITOP_CONTACT", CONTACT)
-        .env("WIKITOP_RETRY_BASE_MS", "5")
-        .env_remove("WIKITOP_RATE")
-        .env_remove("WIKITOP_SINK")
-        .env_remove("WIKITOP_LOG_FORMAT")
-        .output()
-        .unwrap()
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
 
 fn categories_requests(fake: &FakeWiki) -> Vec<RequestRecord> {
     fake.requests()
@@ -84,15 +62,11 @@ fn a_non_latin_wiki_is_stored_exactly_as_the_real_services_serve_it() {
     fake.add_fault(FaultRule::next(Fault::TooManyRequestsBare, 1).on(Endpoint::Categories));
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("w.duckdb");
-    let out = wikitop_sync(
+    let sync = ["sync", "--since", DAYS.0, "--until", DAYS.1];
+    let out = run(
         &fake,
         &db,
-        &[
-            "--project",
-            "hi.wikipedia,zh.wikipedia",
-            "--rate",
-            TEST_RATE,
-        ],
+        &[&sync[..], &["--project", "hi.wikipedia,zh.wikipedia"]].concat(),
     );
     assert!(out.status.success(), "{}", text(&out.stderr));
     let days = days(date(2023, 4, 1), date(2023, 4, 4));
@@ -195,23 +169,13 @@ fn a_request_refused_as_too_long_is_split_not_failed() {
     let fake = FakeWiki::start_blocking(config).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("w.duckdb");
-    let out = Command::new(wikitop())
-        .args([
-            "sync",
-            "--since",
-            "2024-05-01",
-            "--until",
-            "2024-05-03",
-            "--db",
-        ])
-        .arg(&db)
-        .env("WIKITOP_PAGEVIEWS_API", fake.pageviews_api())
-        .env("WIKITOP_ACTION_API", fake.action_api())
-        .env("WIKITOP_CONTACT", CONTACT)
-        .env("WIKITOP_RATE", TEST_RATE)
-        .env_remove("WIKITOP_SINK")
-        .output()
-        .unwrap();
+    let out = command(
+        &fake,
+        &db,
+        &["sync", "--since", "2024-05-01", "--until", "2024-05-03"],
+    )
+    .output()
+    .unwrap();
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_store_matches(
         &db,
@@ -243,23 +207,14 @@ fn pacing_to_the_servers_quota_meets_no_429() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("w.duckdb");
     let started = std::time::Instant::now();
-    let out = Command::new(wikitop())
-        .args([
-            "sync",
-            "--since",
-            "2024-05-01",
-            "--until",
-            "2024-05-04",
-            "--db",
-        ])
-        .arg(&db)
-        .env("WIKITOP_PAGEVIEWS_API", fake.pageviews_api())
-        .env("WIKITOP_ACTION_API", fake.action_api())
-        .env("WIKITOP_CONTACT", CONTACT)
-        .env("WIKITOP_RATE", "5/1s")
-        .env_remove("WIKITOP_SINK")
-        .output()
-        .unwrap();
+    let out = command(
+        &fake,
+        &db,
+        &["sync", "--since", "2024-05-01", "--until", "2024-05-04"],
+    )
+    .env("WIKITOP_RATE", "5/1s")
+    .output()
+    .unwrap();
     let elapsed = started.elapsed();
     assert!(out.status.success(), "{}", text(&out.stderr));
     let stats = fake.stats();

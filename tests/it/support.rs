@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
+use std::process::{Command, Output};
 use std::sync::Arc;
 
 use fakewiki::{ExpectedRow, FakeWiki};
@@ -19,6 +20,32 @@ pub fn wikitop() -> &'static Path {
 pub const CONTACT: &str = "ops@example.org";
 /// A budget the tests never reach: pacing itself is tested on its own, against quotas.
 pub const TEST_RATE: &str = "1000000/1s";
+
+/// The binary with `args`, storing into `db`, pointed at `fake` as a user would point it
+/// at Wikimedia: a contact, a budget the tests never reach, a short backoff, and none
+/// of the caller's sink or log settings.
+pub fn command(fake: &FakeWiki, db: &Path, args: &[&str]) -> Command {
+    let mut cmd = Command::new(wikitop());
+    cmd.args(args)
+        .arg("--db")
+        .arg(db)
+        .env("WIKITOP_PAGEVIEWS_API", fake.pageviews_api())
+        .env("WIKITOP_ACTION_API", fake.action_api())
+        .env("WIKITOP_CONTACT", CONTACT)
+        .env("WIKITOP_RATE", TEST_RATE)
+        .env("WIKITOP_RETRY_BASE_MS", "5")
+        .env_remove("WIKITOP_SINK")
+        .env_remove("WIKITOP_LOG_FORMAT");
+    cmd
+}
+
+pub fn run(fake: &FakeWiki, db: &Path, args: &[&str]) -> Output {
+    command(fake, db, args).output().expect("wikitop runs")
+}
+
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
 
 /// Sync settings for `[since, until]` against `fake`, storing into `db`; backoff is
 /// shortened so retry tests take milliseconds, Retry-After is honoured as served.

@@ -2,90 +2,26 @@
 //! record) as one STRING query parameter, the split of days into chunks by size, the
 //! deterministic fingerprint of a chunk, and the decoding of `{"f":[{"v":…}]}` result rows.
 //!
-//! Every value travels as a JSON string (or an array of strings), so the SQL converts
-//! each one exactly (`schema::from_json`): 64-bit integers and timestamps (as integer
+//! Rows are the definition's row types ([`TopPageRow`], [`RunRecord`]) encoded by
+//! `schema::to_json`. Every value travels as a JSON string (or an array of strings), so
+//! the SQL converts each one exactly (`schema::from_json`): 64-bit integers and timestamps (as integer
 //! microseconds) never pass through a JSON number and its double rounding.
 
 use std::collections::HashSet;
 use std::ops::Range;
 
 use google_cloud_bigquery_v2::model::{QueryParameter, QueryParameterType, QueryParameterValue};
-use jiff::Timestamp;
 use jiff::civil::Date;
-use serde::Serialize;
 use serde_json::Value;
 
-use crate::model::{DayBatch, RunRecord, TopRow};
-
-/// One `top_pages` row, named as in `schema/top_pages.json`.
-#[derive(Serialize)]
-struct TopPageJson<'a> {
-    date: String,
-    project: &'a str,
-    access: &'a str,
-    rank: String,
-    article: &'a str,
-    views: String,
-    title: &'a str,
-    page_id: Option<String>,
-    namespace: Option<String>,
-    page_status: &'a str,
-    categories: &'a [String],
-    hidden_categories: &'a [String],
-    categories_fetched_at: String,
-    ingested_at: String,
-    run_id: &'a str,
-}
-
-/// One `ingest_runs` row, named as in `schema/ingest_runs.json`.
-#[derive(Serialize)]
-struct RunJson<'a> {
-    run_id: &'a str,
-    started_at: String,
-    finished_at: Option<String>,
-    status: &'a str,
-    arguments: &'a str,
-    days_written: String,
-    rows_written: String,
-    http_requests: String,
-    http_retries: String,
-    error: Option<&'a str>,
-}
-
-/// INT64 holds every count and view number wikitop can meet; clamp rather than wrap.
-fn int64(n: u64) -> String {
-    i64::try_from(n).unwrap_or(i64::MAX).to_string()
-}
-
-fn micros(t: Timestamp) -> String {
-    t.as_microsecond().to_string()
-}
-
-fn top_page_json<'a>(day: &'a DayBatch, date: &str, row: &'a TopRow) -> TopPageJson<'a> {
-    TopPageJson {
-        date: date.to_owned(),
-        project: day.project.as_str(),
-        access: day.access.as_str(),
-        rank: row.rank.to_string(),
-        article: &row.article,
-        views: int64(row.views),
-        title: &row.page.title,
-        page_id: row.page.page_id.map(|id| id.to_string()),
-        namespace: row.page.namespace.map(|ns| ns.to_string()),
-        page_status: row.page.status.as_str(),
-        categories: &row.page.categories,
-        hidden_categories: &row.page.hidden_categories,
-        categories_fetched_at: micros(row.page.fetched_at),
-        ingested_at: micros(day.ingested_at),
-        run_id: &day.run_id,
-    }
-}
+use super::schema;
+use crate::model::{DayBatch, RunRecord};
+use crate::sinks::schema::{INGEST_RUNS, Row, TOP_PAGES, TopPageRow};
 
 /// A day's rows as comma-separated JSON objects (a fragment of the chunk's array), and
 /// how many rows were left out because their article came earlier in the day: the
 /// MERGE matches on (date, project, access, article), which must be unique.
 pub(super) fn day_fragment(day: &DayBatch) -> (String, usize) {
-    let date = day.date.to_string();
     let mut seen = HashSet::with_capacity(day.rows.len());
     let mut out = String::new();
     let mut duplicates = 0;
@@ -97,8 +33,7 @@ pub(super) fn day_fragment(day: &DayBatch) -> (String, usize) {
         if !out.is_empty() {
             out.push(',');
         }
-        // Serializing strings and string slices into a String cannot fail.
-        out.push_str(&serde_json::to_string(&top_page_json(day, &date, row)).unwrap_or_default());
+        schema::to_json(&TOP_PAGES, &TopPageRow::new(day, row).to_values(), &mut out);
     }
     (out, duplicates)
 }
@@ -118,19 +53,21 @@ pub(super) fn rows_array<'a>(fragments: impl IntoIterator<Item = &'a str>) -> St
 
 /// The run record as the JSON object passed as `@run`.
 pub(super) fn run_json(run: &RunRecord) -> String {
-    let json = RunJson {
-        run_id: &run.run_id,
-        started_at: micros(run.started_at),
-        finished_at: run.finished_at.map(micros),
-        status: run.status.as_str(),
-        arguments: &run.arguments,
-        days_written: int64(run.days_written),
-        rows_written: int64(run.rows_written),
-        http_requests: int64(run.http_requests),
-        http_retries: int64(run.http_retries),
-        error: run.error.as_deref(),
-    };
-    serde_json::to_string(&json).unwrap_or_default()
+    let mut out = String::new();
+    schema::to_json(&INGEST_RUNS, &run.to_values(), &mut out);
+    out
+}
+
+/// Decodes one result row of all of `R`'s columns, in the definition's order.
+pub(super) fn decode_row<R: Row>(row: &serde_json::Map<String, Value>) -> Result<R, String> {
+    let columns = R::TABLE.columns;
+    let cells = cells(row, columns.len())?;
+    let values = columns
+        .iter()
+        .zip(cells)
+        .map(|(column, cell)| schema::from_cell(column, cell))
+        .collect::<Result<Vec<_>, _>>()?;
+    R::from_values(values)
 }
 
 /// How many bytes `s` takes once written as a JSON string inside the request body
@@ -270,38 +207,10 @@ pub(super) fn req_str<'a>(v: &'a Value, column: &str) -> Result<&'a str, String>
     opt_str(v, column)?.ok_or_else(|| format!("column `{column}` is NULL"))
 }
 
-pub(super) fn opt_int(v: &Value, column: &str) -> Result<Option<i64>, String> {
-    opt_str(v, column)?
-        .map(|s| {
-            s.parse::<i64>()
-                .map_err(|_| format!("column `{column}` holds `{s}`, expected an integer"))
-        })
-        .transpose()
-}
-
-pub(super) fn req_int(v: &Value, column: &str) -> Result<i64, String> {
-    opt_int(v, column)?.ok_or_else(|| format!("column `{column}` is NULL"))
-}
-
 pub(super) fn date(v: &Value, column: &str) -> Result<Date, String> {
     let s = req_str(v, column)?;
     s.parse()
         .map_err(|_| format!("column `{column}` holds `{s}`, expected a date"))
-}
-
-/// TIMESTAMPs arrive as integer microseconds because every read asks for
-/// `formatOptions.useInt64Timestamp` (the emulator answers that way regardless).
-pub(super) fn opt_timestamp(v: &Value, column: &str) -> Result<Option<Timestamp>, String> {
-    opt_int(v, column)?
-        .map(|us| {
-            Timestamp::from_microsecond(us)
-                .map_err(|_| format!("column `{column}` holds `{us}`, out of the timestamp range"))
-        })
-        .transpose()
-}
-
-pub(super) fn timestamp(v: &Value, column: &str) -> Result<Timestamp, String> {
-    opt_timestamp(v, column)?.ok_or_else(|| format!("column `{column}` is NULL"))
 }
 
 #[cfg(test)]
@@ -309,11 +218,11 @@ mod tests {
     use std::collections::BTreeSet;
     use std::sync::Arc;
 
+    use jiff::Timestamp;
     use proptest::prelude::*;
 
     use super::*;
-    use crate::model::{Access, PageInfo, PageStatus, RunStatus};
-    use crate::sinks::bigquery::schema::{INGEST_RUNS_COLUMNS, TOP_PAGES_COLUMNS};
+    use crate::model::{Access, PageInfo, PageStatus, RunStatus, TopRow};
 
     fn day() -> DayBatch {
         let page = PageInfo {
@@ -345,7 +254,7 @@ mod tests {
         let json: Value =
             serde_json::from_str(&rows_array([day_fragment(&day()).0.as_str()])).unwrap();
         let row = json[0].as_object().unwrap();
-        let names: BTreeSet<&str> = TOP_PAGES_COLUMNS.iter().map(|c| c.name.as_str()).collect();
+        let names: BTreeSet<&str> = TOP_PAGES.columns.iter().map(|c| c.name).collect();
         assert_eq!(
             row.keys().map(String::as_str).collect::<BTreeSet<_>>(),
             names
@@ -373,10 +282,7 @@ mod tests {
             error: None,
         };
         let json: Value = serde_json::from_str(&run_json(&run)).unwrap();
-        let names: BTreeSet<&str> = INGEST_RUNS_COLUMNS
-            .iter()
-            .map(|c| c.name.as_str())
-            .collect();
+        let names: BTreeSet<&str> = INGEST_RUNS.columns.iter().map(|c| c.name).collect();
         let keys: BTreeSet<&str> = json
             .as_object()
             .unwrap()
@@ -384,6 +290,21 @@ mod tests {
             .map(String::as_str)
             .collect();
         assert_eq!(keys, names);
+    }
+
+    #[test]
+    fn a_run_decodes_from_result_cells() {
+        let row: serde_json::Map<String, Value> = serde_json::from_str(
+            r#"{"f":[{"v":"r"},{"v":"1680307200123456"},{"v":null},{"v":"partial"},{"v":"sync"},
+                {"v":"1"},{"v":"2"},{"v":"3"},{"v":"4"},{"v":"boom"}]}"#,
+        )
+        .unwrap();
+        let run: RunRecord = decode_row(&row).unwrap();
+        assert_eq!(run.status, RunStatus::Partial);
+        assert_eq!(run.started_at.as_microsecond(), 1_680_307_200_123_456);
+        assert_eq!((run.days_written, run.http_retries), (1, 4));
+        assert_eq!(run.finished_at, None);
+        assert_eq!(run.error.as_deref(), Some("boom"));
     }
 
     #[test]
@@ -432,12 +353,8 @@ mod tests {
         let c = cells(&row, 4).unwrap();
         assert_eq!(date(c[0], "d").unwrap(), jiff::civil::date(2023, 4, 1));
         assert_eq!(opt_str(c[1], "s").unwrap(), None);
-        assert_eq!(
-            timestamp(c[2], "t").unwrap().as_microsecond(),
-            1_680_307_200_123_456
-        );
-        assert_eq!(req_int(c[3], "i").unwrap(), -5);
-        assert!(req_int(c[1], "i").unwrap_err().contains("NULL"));
+        assert_eq!(req_str(c[3], "i").unwrap(), "-5");
+        assert!(req_str(c[1], "i").unwrap_err().contains("NULL"));
         assert!(cells(&row, 3).is_err());
     }
 

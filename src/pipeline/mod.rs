@@ -1,0 +1,218 @@
+//! Plans the missing days, fetches them and hands finished days to the sink. The only
+//! module that sees both the sources and the sinks; each stage is a type in a file of
+//! its own that owns its state, and `run` only wires them:
+//! - `plan`: which days, per project (one store query, no request);
+//! - `existence`: whether a project exists, decided once from the store and the API.
+//!
+//! Then, per project, three stages run concurrently in one task, joined by bounded
+//! channels so memory stays flat however long the range is:
+//! 1. `tops`: top lists, `pageviews_concurrency` requests in flight, in day order,
+//!    stopping at the first day the API has not published;
+//! 2. `resolve`: categories, one Action API request in flight: titles are deduplicated
+//!    across the whole run (a title's categories are fetched once per run) and packed
+//!    50 to a request across day boundaries, so the request count sits on the floor;
+//!    `assemble` turns a fully resolved day into the rows the sink stores;
+//! 3. `write`: gives the sink finished days as its `Batching` asks (one at a time for
+//!    DuckDB, in chunks for BigQuery). Only whole days reach the sink.
+//!
+//! The types a caller sees (`Reporter`, `RunReport`, …) live in `report` at the
+//! bottom, so every stage can fill them and no import runs back up.
+
+mod assemble;
+mod existence;
+mod pages;
+mod plan;
+mod report;
+mod resolve;
+mod tops;
+mod write;
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use jiff::Timestamp;
+use tokio::sync::mpsc;
+
+use crate::error::{Error, Result};
+use crate::http::{Http, HttpStats, WaitObserver};
+use crate::model::{Day, Project, RunRecord, RunStatus};
+use crate::settings::Settings;
+use crate::sinks::Sink;
+
+use self::assemble::DayAssembler;
+use self::existence::ProjectExistence;
+use self::plan::{Planner, Plans};
+use self::resolve::CategoryResolver;
+use self::tops::TopFetcher;
+use self::write::DayWriter;
+
+pub use self::plan::estimate_requests;
+pub use self::report::{DryRun, FailedDay, Reporter, RunReport, Silent, new_run_id};
+
+/// Top lists fetched ahead of the categories stage; bounds memory.
+const TOP_LOOKAHEAD: usize = 16;
+/// Finished days waiting for the writer.
+const DAYS_AHEAD: usize = 4;
+
+/// What every project's sync shares within one run.
+struct RunContext<'a> {
+    settings: &'a Settings,
+    http: &'a Http,
+    reporter: &'a dyn Reporter,
+    run_id: &'a str,
+}
+
+/// Runs `sync` against an open sink. The caller owns the sink and the lock on it.
+pub async fn run<S: Sink>(
+    settings: &Settings,
+    sink: &mut S,
+    reporter: Arc<dyn Reporter>,
+) -> Result<RunReport> {
+    let started = Timestamp::now();
+    let mut report = RunReport {
+        run_id: new_run_id(started),
+        ..RunReport::default()
+    };
+    let planner = Planner::new(settings);
+    let plans = planner.plan(sink, &mut report).await?;
+    if settings.dry_run {
+        report.dry_run = Some(planner.dry_run(plans));
+        return Ok(report);
+    }
+    if report.days_planned == 0 {
+        return Ok(report);
+    }
+    let mut record = started_record(settings, &report, started);
+    sink.record_run(&record).await?;
+
+    let observer: Arc<dyn WaitObserver> = Arc::new(Forward(reporter.clone()));
+    let http = Http::new(
+        settings.http.clone(),
+        settings.pageviews_concurrency,
+        1,
+        Some(observer),
+    )?;
+    let run_id = report.run_id.clone();
+    let context = RunContext {
+        settings,
+        http: &http,
+        reporter: reporter.as_ref(),
+        run_id: &run_id,
+    };
+    let outcome = sync_projects(&context, sink, plans, &mut report).await;
+    count_requests(&mut report, &http.stats);
+    finish_record(&mut record, &report, &outcome);
+    if let Err(e) = sink.record_run(&record).await {
+        // The days themselves are safe; only the ledger line is missing.
+        tracing::warn!(error = %e, "Could not record the run in ingest_runs.");
+    }
+    outcome.map(|()| report)
+}
+
+struct Forward(Arc<dyn Reporter>);
+impl WaitObserver for Forward {
+    fn throttled(&self, until: Timestamp, reason: &str) {
+        self.0.throttled(until, reason);
+    }
+}
+
+/// The run's line in `ingest_runs` as it starts.
+fn started_record(settings: &Settings, report: &RunReport, started: Timestamp) -> RunRecord {
+    RunRecord {
+        run_id: report.run_id.clone(),
+        started_at: started,
+        finished_at: None,
+        status: RunStatus::Running,
+        arguments: settings.arguments.clone(),
+        days_written: 0,
+        rows_written: 0,
+        http_requests: 0,
+        http_retries: 0,
+        error: None,
+    }
+}
+
+/// The run's line in `ingest_runs` as it ends, from the report and the outcome.
+fn finish_record(record: &mut RunRecord, report: &RunReport, outcome: &Result<()>) {
+    record.finished_at = Some(Timestamp::now());
+    record.days_written = report.days_written;
+    record.rows_written = report.rows_written;
+    record.http_requests = report.http_requests;
+    record.http_retries = report.http_retries;
+    record.status = if outcome.is_err() {
+        RunStatus::Failed
+    } else {
+        report.status()
+    };
+    record.error = match outcome {
+        Err(e) => Some(e.to_string()),
+        Ok(()) if !report.days_failed.is_empty() => Some(
+            report
+                .days_failed
+                .iter()
+                .map(|f| format!("{} {}: {}", f.project, f.day, f.error))
+                .collect::<Vec<_>>()
+                .join("; "),
+        ),
+        Ok(()) => None,
+    };
+}
+
+fn count_requests(report: &mut RunReport, stats: &HttpStats) {
+    report.http_requests = stats.requests.load(Ordering::Relaxed);
+    report.top_requests = stats.top_requests.load(Ordering::Relaxed);
+    report.category_requests = stats.category_requests.load(Ordering::Relaxed);
+    report.http_retries = stats.retries.load(Ordering::Relaxed);
+    report.throttled = stats.throttled.load(Ordering::Relaxed);
+}
+
+/// Every project in turn; the first error ends the run.
+async fn sync_projects<S: Sink>(
+    context: &RunContext<'_>,
+    sink: &mut S,
+    plans: Plans,
+    report: &mut RunReport,
+) -> Result<()> {
+    for (project, days) in plans {
+        context.reporter.planned(&project, days.len());
+        if days.is_empty() {
+            continue;
+        }
+        sync_project(context, sink, &project, days, report).await?;
+    }
+    Ok(())
+}
+
+/// One project's days through the three stages.
+async fn sync_project<S: Sink>(
+    context: &RunContext<'_>,
+    sink: &mut S,
+    project: &Project,
+    days: Vec<Day>,
+    report: &mut RunReport,
+) -> Result<()> {
+    let RunContext {
+        settings,
+        http,
+        reporter,
+        run_id,
+    } = *context;
+    let existence = ProjectExistence::from_store(sink, settings, http, project).await?;
+    let (top_tx, top_rx) = mpsc::channel(TOP_LOOKAHEAD);
+    let (day_tx, day_rx) = mpsc::channel(DAYS_AHEAD);
+
+    let tops = TopFetcher::new(settings, http, project, existence).run(days, top_tx);
+    let assembler = DayAssembler::new(project, settings.access, run_id);
+    let resolver = CategoryResolver::new(http, &settings.action_api, project, assembler);
+    let cats = async {
+        resolver.run(top_rx, day_tx).await;
+        Ok::<(), Error>(())
+    };
+    let write = DayWriter::new(sink, reporter, project, report).run(day_rx);
+    let (not_published, (), ()) = tokio::try_join!(tops, cats, write)?;
+    if let Some(day) = not_published {
+        reporter.not_published(project, day);
+        report.not_published.push((project.clone(), day));
+    }
+    Ok(())
+}

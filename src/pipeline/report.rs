@@ -1,0 +1,82 @@
+//! What a run tells its caller: the `Reporter` it calls while it works, the
+//! `RunReport` it returns, and the `DryRun` plan. Plain types at the bottom of the
+//! pipeline, so every stage can fill them without importing the stage that runs it;
+//! they know nothing of HTTP or of any store.
+
+use std::time::Duration;
+
+use jiff::Timestamp;
+
+use crate::http::WaitObserver;
+use crate::model::{Day, Project, RunStatus};
+
+/// What the library tells its caller while it works; the CLI draws progress with it.
+pub trait Reporter: WaitObserver {
+    fn planned(&self, _project: &Project, _days: usize) {}
+    fn day_written(&self, _project: &Project, _day: Day, _rows: usize) {}
+    fn day_failed(&self, _project: &Project, _day: Day, _error: &str) {}
+    fn not_published(&self, _project: &Project, _day: Day) {}
+}
+
+/// A reporter that says nothing (logs still go through `tracing`).
+pub struct Silent;
+impl WaitObserver for Silent {
+    fn throttled(&self, _until: Timestamp, _reason: &str) {}
+}
+impl Reporter for Silent {}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FailedDay {
+    pub project: Project,
+    pub day: Day,
+    pub error: String,
+}
+
+/// What a run did, for the caller and for `ingest_runs`.
+#[derive(Debug, Clone, Default)]
+pub struct RunReport {
+    pub run_id: String,
+    pub days_planned: u64,
+    pub days_written: u64,
+    /// Already stored, so not fetched.
+    pub days_skipped: u64,
+    pub days_failed: Vec<FailedDay>,
+    pub rows_written: u64,
+    pub http_requests: u64,
+    pub top_requests: u64,
+    pub category_requests: u64,
+    pub http_retries: u64,
+    pub throttled: u64,
+    /// Per project, the first day the API has not published yet.
+    pub not_published: Vec<(Project, Day)>,
+    /// Filled by `--dry-run` instead of fetching.
+    pub dry_run: Option<DryRun>,
+}
+
+impl RunReport {
+    pub fn status(&self) -> RunStatus {
+        match (self.days_failed.is_empty(), self.days_written) {
+            (true, _) => RunStatus::Ok,
+            (false, 0) => RunStatus::Failed,
+            (false, _) => RunStatus::Partial,
+        }
+    }
+}
+
+/// The plan `--dry-run` prints.
+#[derive(Debug, Clone, Default)]
+pub struct DryRun {
+    pub days: Vec<(Project, Vec<Day>)>,
+    pub estimated_requests: u64,
+    /// At the run's request budget (`--rate`).
+    pub estimated_time: Duration,
+}
+
+/// A new run id: sortable by start time, unique across machines in practice.
+pub fn new_run_id(started: Timestamp) -> String {
+    format!(
+        "{}-{:08x}",
+        started.strftime("%Y%m%dT%H%M%SZ"),
+        fastrand::u32(..)
+    )
+}

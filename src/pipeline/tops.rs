@@ -1,0 +1,95 @@
+//! Stage 1, the top-list fetcher: one project's top lists in day order,
+//! `pageviews_concurrency` requests in flight, stopping at the first day the API has
+//! not published. It hands each day on as published entries or as a failure; what a
+//! 404 means is `existence`'s call, and categories are the next stage's.
+
+use futures_util::StreamExt;
+use tokio::sync::mpsc;
+
+use crate::error::{Error, Result};
+use crate::http::Http;
+use crate::model::{Day, Project, TopEntry};
+use crate::settings::Settings;
+use crate::sources::pageviews::{self, TopList};
+
+use super::existence::{Gap, ProjectExistence};
+
+/// A day as the fetcher hands it to the category resolver.
+pub(super) enum Fetched {
+    Published(Day, Vec<TopEntry>),
+    /// The day fails with this message; the days after it go on.
+    Failed(Day, String),
+}
+
+/// Fetches one project's top lists and keeps what they show about the project.
+pub(super) struct TopFetcher<'a> {
+    settings: &'a Settings,
+    http: &'a Http,
+    project: &'a Project,
+    existence: ProjectExistence<'a>,
+}
+
+impl<'a> TopFetcher<'a> {
+    pub(super) fn new(
+        settings: &'a Settings,
+        http: &'a Http,
+        project: &'a Project,
+        existence: ProjectExistence<'a>,
+    ) -> Self {
+        TopFetcher {
+            settings,
+            http,
+            project,
+            existence,
+        }
+    }
+
+    /// Sends `days` in order into `tx`. Returns the first unpublished day, if any.
+    pub(super) async fn run(
+        mut self,
+        days: Vec<Day>,
+        tx: mpsc::Sender<Fetched>,
+    ) -> Result<Option<Day>> {
+        let (settings, http, project) = (self.settings, self.http, self.project);
+        let mut lists = futures_util::stream::iter(days)
+            .map(|day| async move {
+                let list = pageviews::fetch_top(
+                    http,
+                    &settings.pageviews_api,
+                    project,
+                    settings.access,
+                    day,
+                    settings.top,
+                )
+                .await;
+                (day, list)
+            })
+            .buffered(settings.pageviews_concurrency);
+        while let Some((day, list)) = lists.next().await {
+            let fetched = match list {
+                Ok(TopList::Published(entries)) => {
+                    self.existence.saw_published();
+                    Fetched::Published(day, entries)
+                }
+                Ok(TopList::NotFound) => match self.existence.judge_not_found(day).await? {
+                    Gap::NotPublishedYet => {
+                        tracing::info!(%project, %day, "Not published yet by the Pageviews API; stopping here.");
+                        return Ok(Some(day));
+                    }
+                    Gap::Missing => Fetched::Failed(
+                        day,
+                        "the Pageviews API has no top list for this day (404)".to_owned(),
+                    ),
+                },
+                // Every other day would fail the same way, each after its full backoff:
+                // stop; the days already stored stay, and the next run resumes.
+                Err(e @ Error::Unreachable { .. }) => return Err(e),
+                Err(e) => Fetched::Failed(day, e.to_string()),
+            };
+            if tx.send(fetched).await.is_err() {
+                break; // the categories stage stopped: the run is ending
+            }
+        }
+        Ok(None)
+    }
+}

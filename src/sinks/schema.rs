@@ -1,0 +1,573 @@
+//! The one definition of wikitop's tables: `top_pages`, `ingest_runs` and the view
+//! `top_page_categories` — columns, types, modes, descriptions, key, partitioning and
+//! clustering — and the one row type of each table, whose fields are the columns.
+//!
+//! Everything else follows from here: the DuckDB DDL and comments and the BigQuery
+//! table resources (each sink renders its own dialect), both sinks' row encoding and
+//! decoding (through [`Row`] and [`Value`]), and, checked by tests in `sinks/docs.rs`,
+//! Terraform's `schema/*.json` and the README's column tables. How an older store
+//! becomes this one is [`migrations`]. This module knows no SQL dialect and no store.
+//!
+//! Adding a column: a field in the row struct, a line in its `table!` below, and a
+//! migration step in `migrations.rs`; then regenerate the files as the failing test
+//! says.
+
+pub mod migrations;
+
+use jiff::Timestamp;
+
+use crate::model::{Day, DayBatch, PageStatus, RunRecord, RunStatus, TopRow};
+
+pub use self::migrations::SCHEMA_VERSION;
+
+/// A column's type, named by what it holds; each sink maps it to its own type names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColumnType {
+    Date,
+    String,
+    /// DuckDB `INTEGER`; BigQuery has only `INT64`.
+    Int32,
+    Int64,
+    /// Microsecond precision, UTC.
+    Timestamp,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Required,
+    Nullable,
+    /// A list, never NULL (empty instead). Only lists of strings are used.
+    Repeated,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Column {
+    pub name: &'static str,
+    pub ty: ColumnType,
+    pub mode: Mode,
+    /// Stored with the column (BigQuery description, DuckDB comment).
+    pub description: &'static str,
+    /// More for the README's reader, after the description; may be empty.
+    pub note: &'static str,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Table {
+    pub name: &'static str,
+    pub description: &'static str,
+    pub columns: &'static [Column],
+    /// The columns that identify a row: a write replaces by them.
+    pub key: &'static [&'static str],
+    /// BigQuery's daily partitioning column; DuckDB has no partitions.
+    pub partition_by: Option<&'static str>,
+    /// BigQuery's clustering columns.
+    pub cluster_by: &'static [&'static str],
+}
+
+impl Table {
+    pub fn column(&self, name: &str) -> Option<&'static Column> {
+        self.columns.iter().find(|c| c.name == name)
+    }
+}
+
+/// A view with one row per element of a list column, the other columns repeated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct View {
+    pub name: &'static str,
+    pub description: &'static str,
+    pub from: &'static Table,
+    /// Columns of `from` kept as they are.
+    pub columns: &'static [&'static str],
+    /// The list column of `from` that is unnested ...
+    pub unnest: &'static str,
+    /// ... and the name of its elements.
+    pub element: &'static str,
+}
+
+/// One cell's value as every sink encodes and decodes it: a sink turns each variant
+/// into its own representation, the row types turn it into their fields.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Null,
+    Date(Day),
+    String(String),
+    Int(i64),
+    Timestamp(Timestamp),
+    List(Vec<String>),
+}
+
+/// A Rust type a column can hold; its column type and mode follow from it.
+pub trait Cell: Sized {
+    const TYPE: ColumnType;
+    const MODE: Mode = Mode::Required;
+    fn to_value(&self) -> Value;
+    fn from_value(value: Value) -> Result<Self, String>;
+}
+
+/// A table's row: a struct whose fields are the table's columns, in order.
+pub trait Row: Sized {
+    const TABLE: &'static Table;
+    /// The cells in the order of `TABLE.columns`.
+    fn to_values(&self) -> Vec<Value>;
+    /// The inverse of `to_values`; the message names the column that did not fit.
+    fn from_values(values: Vec<Value>) -> Result<Self, String>;
+}
+
+fn unexpected(value: &Value, wanted: &str) -> String {
+    format!("{value:?}, expected {wanted}")
+}
+
+impl Cell for Day {
+    const TYPE: ColumnType = ColumnType::Date;
+    fn to_value(&self) -> Value {
+        Value::Date(*self)
+    }
+    fn from_value(value: Value) -> Result<Self, String> {
+        match value {
+            Value::Date(d) => Ok(d),
+            other => Err(unexpected(&other, "a date")),
+        }
+    }
+}
+
+impl Cell for String {
+    const TYPE: ColumnType = ColumnType::String;
+    fn to_value(&self) -> Value {
+        Value::String(self.clone())
+    }
+    fn from_value(value: Value) -> Result<Self, String> {
+        match value {
+            Value::String(s) => Ok(s),
+            other => Err(unexpected(&other, "a string")),
+        }
+    }
+}
+
+impl Cell for Timestamp {
+    const TYPE: ColumnType = ColumnType::Timestamp;
+    fn to_value(&self) -> Value {
+        Value::Timestamp(*self)
+    }
+    fn from_value(value: Value) -> Result<Self, String> {
+        match value {
+            Value::Timestamp(t) => Ok(t),
+            other => Err(unexpected(&other, "a timestamp")),
+        }
+    }
+}
+
+fn int(value: Value) -> Result<i64, String> {
+    match value {
+        Value::Int(n) => Ok(n),
+        other => Err(unexpected(&other, "an integer")),
+    }
+}
+
+impl Cell for i64 {
+    const TYPE: ColumnType = ColumnType::Int64;
+    fn to_value(&self) -> Value {
+        Value::Int(*self)
+    }
+    fn from_value(value: Value) -> Result<Self, String> {
+        int(value)
+    }
+}
+
+/// Counts and views: INT64 holds every number wikitop can meet; clamp rather than wrap.
+impl Cell for u64 {
+    const TYPE: ColumnType = ColumnType::Int64;
+    fn to_value(&self) -> Value {
+        Value::Int(i64::try_from(*self).unwrap_or(i64::MAX))
+    }
+    fn from_value(value: Value) -> Result<Self, String> {
+        let n = int(value)?;
+        u64::try_from(n).map_err(|_| format!("{n}, expected a count"))
+    }
+}
+
+impl Cell for i32 {
+    const TYPE: ColumnType = ColumnType::Int32;
+    fn to_value(&self) -> Value {
+        Value::Int(i64::from(*self))
+    }
+    fn from_value(value: Value) -> Result<Self, String> {
+        let n = int(value)?;
+        i32::try_from(n).map_err(|_| format!("{n}, expected a 32-bit integer"))
+    }
+}
+
+impl Cell for u32 {
+    const TYPE: ColumnType = ColumnType::Int32;
+    fn to_value(&self) -> Value {
+        Value::Int(i64::from(*self))
+    }
+    fn from_value(value: Value) -> Result<Self, String> {
+        let n = int(value)?;
+        u32::try_from(n).map_err(|_| format!("{n}, expected a rank"))
+    }
+}
+
+/// Enums stored by their names.
+macro_rules! cell_by_name {
+    ($($ty:ty),*) => {$(
+        impl Cell for $ty {
+            const TYPE: ColumnType = ColumnType::String;
+            fn to_value(&self) -> Value {
+                Value::String(self.as_str().to_owned())
+            }
+            fn from_value(value: Value) -> Result<Self, String> {
+                String::from_value(value)?.parse()
+            }
+        }
+    )*};
+}
+cell_by_name!(PageStatus, RunStatus);
+
+impl<T: Cell> Cell for Option<T> {
+    const TYPE: ColumnType = T::TYPE;
+    const MODE: Mode = Mode::Nullable;
+    fn to_value(&self) -> Value {
+        self.as_ref().map_or(Value::Null, Cell::to_value)
+    }
+    fn from_value(value: Value) -> Result<Self, String> {
+        match value {
+            Value::Null => Ok(None),
+            other => T::from_value(other).map(Some),
+        }
+    }
+}
+
+impl Cell for Vec<String> {
+    const TYPE: ColumnType = ColumnType::String;
+    const MODE: Mode = Mode::Repeated;
+    fn to_value(&self) -> Value {
+        Value::List(self.clone())
+    }
+    fn from_value(value: Value) -> Result<Self, String> {
+        match value {
+            Value::List(items) => Ok(items),
+            Value::Null => Ok(Vec::new()),
+            other => Err(unexpected(&other, "a list")),
+        }
+    }
+}
+
+/// The next cell of a row being decoded, as the field's type.
+fn next_cell<T: Cell>(cells: &mut impl Iterator<Item = Value>, column: &str) -> Result<T, String> {
+    let value = cells
+        .next()
+        .ok_or_else(|| format!("the row ends before column `{column}`"))?;
+    T::from_value(value).map_err(|e| format!("column `{column}` holds {e}"))
+}
+
+/// Defines a table from the fields of its row struct: each line is a field, its type
+/// (which gives the column's type and mode through [`Cell`]) and its description.
+/// The generated `from_values` builds the struct field by field, so a field without a
+/// line (or a line whose type differs from the field's) does not compile.
+macro_rules! table {
+    (
+        $(#[$attr:meta])*
+        pub const $konst:ident: Table for $row:ty = {
+            name: $name:literal,
+            description: $description:literal,
+            key: [$($key:literal),* $(,)?],
+            partition_by: $partition:expr,
+            cluster_by: [$($cluster:literal),* $(,)?],
+            columns: {
+                $( $field:ident: $ty:ty = $desc:literal $(, note: $note:literal)? ; )*
+            } $(,)?
+        }
+    ) => {
+        $(#[$attr])*
+        pub const $konst: Table = Table {
+            name: $name,
+            description: $description,
+            columns: &[$(Column {
+                name: stringify!($field),
+                ty: <$ty as Cell>::TYPE,
+                mode: <$ty as Cell>::MODE,
+                description: $desc,
+                note: concat!("" $(, $note)?),
+            }),*],
+            key: &[$($key),*],
+            partition_by: $partition,
+            cluster_by: &[$($cluster),*],
+        };
+
+        impl Row for $row {
+            const TABLE: &'static Table = &$konst;
+
+            fn to_values(&self) -> Vec<Value> {
+                vec![$(Cell::to_value(&self.$field)),*]
+            }
+
+            fn from_values(values: Vec<Value>) -> Result<Self, String> {
+                let mut cells = values.into_iter();
+                let row = Self {
+                    $($field: next_cell::<$ty>(&mut cells, stringify!($field))?,)*
+                };
+                match cells.next() {
+                    None => Ok(row),
+                    Some(_) => Err(format!("the row has more cells than `{}` has columns", $name)),
+                }
+            }
+        }
+    };
+}
+
+/// One stored `top_pages` row, as both sinks write and read it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TopPageRow {
+    pub date: Day,
+    pub project: String,
+    pub access: String,
+    pub rank: u32,
+    pub article: String,
+    pub views: u64,
+    pub title: String,
+    pub page_id: Option<i64>,
+    pub namespace: Option<i32>,
+    pub page_status: PageStatus,
+    pub categories: Vec<String>,
+    pub hidden_categories: Vec<String>,
+    pub categories_fetched_at: Timestamp,
+    pub ingested_at: Timestamp,
+    pub run_id: String,
+}
+
+impl TopPageRow {
+    /// The stored form of one row of a day's top list.
+    pub fn new(day: &DayBatch, row: &TopRow) -> Self {
+        TopPageRow {
+            date: day.date,
+            project: day.project.as_str().to_owned(),
+            access: day.access.as_str().to_owned(),
+            rank: row.rank,
+            article: row.article.clone(),
+            views: row.views,
+            title: row.page.title.clone(),
+            page_id: row.page.page_id,
+            namespace: row.page.namespace,
+            page_status: row.page.status,
+            categories: row.page.categories.clone(),
+            hidden_categories: row.page.hidden_categories.clone(),
+            categories_fetched_at: row.page.fetched_at,
+            ingested_at: day.ingested_at,
+            run_id: day.run_id.clone(),
+        }
+    }
+}
+
+table! {
+    /// Daily top pages with their categories.
+    pub const TOP_PAGES: Table for TopPageRow = {
+        name: "top_pages",
+        description: "Daily top pages of a Wikimedia project with their categories; one row per \
+            (date, project, access, article). Written by wikitop.",
+        key: ["date", "project", "access", "article"],
+        partition_by: Some("date"),
+        cluster_by: ["project", "article"],
+        columns: {
+            date: Day = "Day the views were counted (UTC).";
+            project: String = "Wikimedia project, e.g. en.wikipedia.";
+            access: String = "Pageviews access method, e.g. all-access.";
+            rank: u32 = "Rank as the Pageviews API served it; tied views share a rank.",
+                note: "The rank after a tie is skipped, as in SQL `rank()`.";
+            article: String = "Article name exactly as the Pageviews API returned it.";
+            views: u64 = "Views of the article that day.";
+            title: String = "Page whose categories are stored: normalised, every redirect \
+                followed; the article itself when no page was found.",
+                note: "Normalised means Unicode NFC and, where the wiki has them, its language \
+                variant.";
+            page_id: Option<i64> = "MediaWiki page id; NULL unless the page exists (ok or \
+                redirect).";
+            namespace: Option<i32> = "MediaWiki namespace number, as the Action API answered \
+                it; NULL when it gave no page (invalid, no_title, redirect loop).",
+                note: "Local namespace names such as `विशेष:` are never parsed.";
+            page_status: PageStatus = "ok, redirect, missing, special, invalid or no_title \
+                (the Pageviews API's - row).",
+                note: "`redirect`: the article redirects, through any number of hops, to an \
+                existing page, whose categories are stored. `missing`: the page, or the end \
+                of a redirect chain, does not exist, or the chain loops. `invalid`: not a \
+                valid title. `no_title`: the Pageviews API's `-` row; it could not tell which \
+                page was viewed, so nothing is looked up, even where `-` is a page.";
+            categories: Vec<String> = "Visible categories without the Category: prefix, \
+                sorted.";
+            hidden_categories: Vec<String> = "Hidden (maintenance) categories, same form.";
+            categories_fetched_at: Timestamp = "When the categories were read from the \
+                Action API (UTC).";
+            ingested_at: Timestamp = "When the row was stored (UTC).";
+            run_id: String = "The wikitop run that stored the row (see ingest_runs).";
+        },
+    }
+}
+
+table! {
+    /// The run ledger.
+    pub const INGEST_RUNS: Table for RunRecord = {
+        name: "ingest_runs",
+        description: "One row per wikitop run: its options, outcome and counts.",
+        key: ["run_id"],
+        partition_by: None,
+        cluster_by: [],
+        columns: {
+            run_id: String = "Unique id of the run.";
+            started_at: Timestamp = "When the run started (UTC).";
+            finished_at: Option<Timestamp> = "When the run ended; NULL while running or if \
+                it was killed.";
+            status: RunStatus = "running, ok, partial (some days failed), failed, or abandoned (its process ended \
+                without saying how: found running by a later run).";
+            arguments: String = "The options the run was started with.";
+            days_written: u64 = "Days stored by the run.";
+            rows_written: u64 = "Rows stored by the run.";
+            http_requests: u64 = "HTTP requests sent to Wikimedia, retries included.";
+            http_retries: u64 = "Requests that had to be retried.";
+            error: Option<String> = "Why days failed, if any did.";
+        },
+    }
+}
+
+/// One row per visible category of a top page, for `GROUP BY category`.
+pub const TOP_PAGE_CATEGORIES: View = View {
+    name: "top_page_categories",
+    description: "top_pages with one row per date, project, access, article and visible \
+        category, for GROUP BY category.",
+    from: &TOP_PAGES,
+    columns: &[
+        "date", "project", "access", "rank", "article", "views", "title",
+    ],
+    unnest: "categories",
+    element: "category",
+};
+
+/// Every table, in the order they are created.
+pub const TABLES: [&Table; 2] = [&TOP_PAGES, &INGEST_RUNS];
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::model::{Access, PageInfo};
+
+    #[test]
+    fn definitions_are_well_formed() {
+        for table in TABLES {
+            assert!(!table.description.is_empty());
+            for c in table.columns {
+                assert!(
+                    c.name
+                        .chars()
+                        .all(|ch| ch.is_ascii_lowercase() || ch == '_'),
+                    "{}",
+                    c.name
+                );
+                assert!(!c.description.is_empty(), "{} has no description", c.name);
+                assert!(
+                    c.mode != Mode::Repeated || c.ty == ColumnType::String,
+                    "only lists of strings are encoded: {}",
+                    c.name
+                );
+                let named = table.columns.iter().filter(|o| o.name == c.name).count();
+                assert_eq!(named, 1, "{} is defined {named} times", c.name);
+            }
+            for key in table
+                .key
+                .iter()
+                .chain(table.cluster_by)
+                .chain(table.partition_by.as_slice())
+            {
+                let column = table.column(key).unwrap_or_else(|| panic!("{key}"));
+                assert_eq!(column.mode, Mode::Required, "{key}");
+            }
+        }
+        let view = TOP_PAGE_CATEGORIES;
+        for c in view.columns.iter().chain([&view.unnest]) {
+            assert!(view.from.column(c).is_some(), "{c}");
+        }
+        assert_eq!(view.from.column(view.unnest).unwrap().mode, Mode::Repeated);
+    }
+
+    #[test]
+    fn rows_round_trip_through_values() {
+        let page = PageInfo {
+            title: "T".into(),
+            page_id: Some(9_007_199_254_740_993),
+            namespace: None,
+            status: PageStatus::Redirect,
+            categories: vec!["A".into(), "B".into()],
+            hidden_categories: vec![],
+            fetched_at: Timestamp::from_microsecond(1_680_307_200_123_456).unwrap(),
+        };
+        let day = DayBatch {
+            date: jiff::civil::date(2023, 4, 1),
+            project: "en.wikipedia".parse().unwrap(),
+            access: Access::AllAccess,
+            rows: vec![TopRow {
+                rank: 3,
+                article: "A_b".into(),
+                views: u64::MAX,
+                page: Arc::new(page),
+            }],
+            run_id: "r".into(),
+            ingested_at: Timestamp::from_microsecond(1).unwrap(),
+        };
+        let row = TopPageRow::new(&day, &day.rows[0]);
+        let values = row.to_values();
+        assert_eq!(values.len(), TOP_PAGES.columns.len());
+        assert_eq!(values[5], Value::Int(i64::MAX), "views clamp to INT64");
+        let back = TopPageRow::from_values(values).unwrap();
+        assert_eq!(back.views, i64::MAX as u64);
+        assert_eq!(
+            TopPageRow {
+                views: row.views,
+                ..back
+            },
+            row
+        );
+
+        let run = RunRecord {
+            run_id: "r".into(),
+            started_at: Timestamp::UNIX_EPOCH,
+            finished_at: None,
+            status: RunStatus::Partial,
+            arguments: "sync".into(),
+            days_written: 1,
+            rows_written: 2,
+            http_requests: 3,
+            http_retries: 4,
+            error: Some("e".into()),
+        };
+        assert_eq!(RunRecord::from_values(run.to_values()).unwrap(), run);
+    }
+
+    #[test]
+    fn a_bad_cell_names_its_column() {
+        let mut values = INGEST_RUNS_SAMPLE.with(Clone::clone);
+        values[3] = Value::String("sleeping".into());
+        let err = RunRecord::from_values(values.clone()).unwrap_err();
+        assert!(
+            err.contains("column `status`") && err.contains("sleeping"),
+            "{err}"
+        );
+        values[3] = Value::String("ok".into());
+        values.pop();
+        let err = RunRecord::from_values(values).unwrap_err();
+        assert!(err.contains("before column `error`"), "{err}");
+    }
+
+    thread_local! {
+        static INGEST_RUNS_SAMPLE: Vec<Value> = vec![
+            Value::String("r".into()),
+            Value::Timestamp(Timestamp::UNIX_EPOCH),
+            Value::Null,
+            Value::String("ok".into()),
+            Value::String("sync".into()),
+            Value::Int(0),
+            Value::Int(0),
+            Value::Int(0),
+            Value::Int(0),
+            Value::Null,
+        ];
+    }
+}

@@ -1,0 +1,105 @@
+//! A store written by the first release (`tests/fixtures/store-v1.duckdb`: 3 days of
+//! the fixture universe, 2023-04-01..03, written by wikitop 0.1.0 before stores recorded
+//! a schema version) opened by this one through the real binary: `status` reads it as
+//! it is, `sync` migrates it in place and keeps every row, and a store stamped with a
+//! newer version is refused in one sentence with exit code 2.
+
+use std::path::{Path, PathBuf};
+
+use fakewiki::{Config, FakeWiki};
+use jiff::civil::date;
+use wikitop::sinks::duckdb::DuckDbSink;
+use wikitop::sinks::schema::SCHEMA_VERSION;
+
+use crate::support::*;
+
+const FIXTURE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/store-v1.duckdb"
+);
+
+/// A copy of the fixture, so the committed file is never changed.
+fn copy_of_fixture(dir: &Path) -> PathBuf {
+    let db = dir.join("store.duckdb");
+    std::fs::copy(FIXTURE, &db).expect("the v1 fixture is committed");
+    db
+}
+
+fn version(db: &Path) -> u32 {
+    DuckDbSink::open_read_only(db)
+        .and_then(|s| s.schema_version())
+        .expect("the store opens")
+}
+
+#[test]
+fn a_store_of_the_first_release_is_migrated_and_keeps_every_row() {
+    let fake = FakeWiki::start_blocking(Config::fixture()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let db = copy_of_fixture(dir.path());
+    let stored = days(date(2023, 4, 1), date(2023, 4, 3));
+    assert_eq!(version(&db), 1, "the fixture records no version");
+    assert_store_matches(&db, &fake, "en.wikipedia", &stored, 100);
+
+    // `status` reads it as it is: read-only, nothing migrated.
+    let status = run(&fake, &db, &["status"]);
+    assert!(status.status.success(), "{}", text(&status.stderr));
+    let out = text(&status.stdout);
+    assert!(
+        out.contains("3 day(s) stored, 2023-04-01 → 2023-04-03"),
+        "{out}"
+    );
+    assert_eq!(version(&db), 1);
+
+    // `sync` migrates it, finds every day stored and fetches nothing.
+    let sync = run(&fake, &db, &["sync", "--until", "2023-04-03"]);
+    assert!(sync.status.success(), "{}", text(&sync.stderr));
+    assert!(
+        text(&sync.stdout).contains("all 3 day(s) in the range are stored"),
+        "{}",
+        text(&sync.stdout)
+    );
+    assert_eq!(version(&db), SCHEMA_VERSION);
+    assert_store_matches(&db, &fake, "en.wikipedia", &stored, 100);
+
+    // A rerun that rewrites the days (`--force`) on the migrated store writes the same rows.
+    let again = run(&fake, &db, &["sync", "--until", "2023-04-03", "--force"]);
+    assert!(again.status.success(), "{}", text(&again.stderr));
+    assert_store_matches(&db, &fake, "en.wikipedia", &stored, 100);
+    let status = run(&fake, &db, &["status"]);
+    assert!(
+        text(&status.stdout).contains("ok"),
+        "{}",
+        text(&status.stdout)
+    );
+}
+
+#[test]
+fn a_store_of_a_newer_version_is_refused_in_one_sentence() {
+    let fake = FakeWiki::start_blocking(Config::fixture()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let db = copy_of_fixture(dir.path());
+    let sync = run(&fake, &db, &["sync", "--until", "2023-04-03"]);
+    assert!(sync.status.success(), "{}", text(&sync.stderr));
+    {
+        let conn = duckdb::Connection::open(&db).unwrap();
+        conn.execute(
+            "UPDATE wikitop_meta SET schema_version = ?",
+            [SCHEMA_VERSION + 1],
+        )
+        .unwrap();
+    }
+    let newer = SCHEMA_VERSION + 1;
+    for args in [&["status"][..], &["sync", "--until", "2023-04-03"][..]] {
+        let out = run(&fake, &db, args);
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        let error: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error:")).collect();
+        assert_eq!(error.len(), 1, "{stderr}");
+        assert!(
+            error[0].contains(&format!("schema version {newer}"))
+                && error[0].contains("upgrade wikitop"),
+            "{stderr}"
+        );
+        assert!(!stderr.contains("Caused by"), "one sentence: {stderr}");
+    }
+}
