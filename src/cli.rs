@@ -10,7 +10,7 @@ use std::sync::Arc;
 use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use jiff::Timestamp;
-use wikitop::http::WaitObserver;
+use wikitop::WaitObserver;
 use wikitop::model::{Access, Day, Project};
 use wikitop::settings::{
     DEFAULT_PROJECT, DEFAULT_SINCE, DEFAULT_STATUS_RUNS, DEFAULT_TOP, SinkKind, StatusInput,
@@ -24,7 +24,7 @@ use wikitop::{Error, Reporter, RunReport, Settings, StatusReport};
     version,
     about = "Daily top Wikipedia pages with their categories, stored exactly once in DuckDB or BigQuery."
 )]
-pub struct Cli {
+pub(crate) struct Cli {
     #[command(subcommand)]
     command: Command,
     /// Only print errors.
@@ -112,7 +112,7 @@ impl StoreArgs {
 }
 
 #[derive(Args, Clone)]
-pub struct SyncArgs {
+pub(crate) struct SyncArgs {
     /// First day to store (YYYY-MM-DD).
     #[arg(
         long,
@@ -213,7 +213,7 @@ impl StatusArgs {
 }
 
 impl SyncArgs {
-    pub fn settings(&self, today: Day) -> Result<Settings, Error> {
+    pub(crate) fn settings(&self, today: Day) -> Result<Settings, Error> {
         let shard = self.shard.clone().or_else(cloud_run_shard);
         Settings::resolve(
             SyncInput {
@@ -337,7 +337,7 @@ fn cloud_run_shard() -> Option<String> {
     Some(format!("{index}/{count}"))
 }
 
-pub fn main() -> ExitCode {
+pub(crate) fn main() -> ExitCode {
     let args = match with_config_file(std::env::args_os().collect()) {
         Ok(args) => args,
         Err(e) => return fail(&format!("error: {e}"), 2),

@@ -21,34 +21,34 @@ use crate::error::{Error, Result};
 use crate::pace::Pacer;
 
 /// Read and connect timeouts: a Wikimedia response that takes longer is stuck.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
-pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+pub(crate) const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+pub(crate) const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Tries per request for errors other than 429 (which waits as long as it is told).
-pub const DEFAULT_MAX_TRIES: u32 = 6;
+pub(crate) const DEFAULT_MAX_TRIES: u32 = 6;
 /// How many 429s one request may receive before the run gives up on it: with
 /// Retry-After honoured this is hours of patience.
-pub const MAX_THROTTLED_TRIES: u32 = 200;
+pub(crate) const MAX_THROTTLED_TRIES: u32 = 200;
 /// First backoff step; doubles per try, jittered, capped at `MAX_BACKOFF`.
-pub const DEFAULT_RETRY_BASE: Duration = Duration::from_secs(1);
+pub(crate) const DEFAULT_RETRY_BASE: Duration = Duration::from_secs(1);
 const MAX_BACKOFF: Duration = Duration::from_secs(120);
 /// Never believe a Retry-After longer than this: it is a broken header, not a plan.
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(24 * 3600);
 /// Wikimedia asks for at most this many requests in flight per client.
-pub const MAX_IN_FLIGHT: usize = 3;
+pub(crate) const MAX_IN_FLIGHT: usize = 3;
 /// A 429 without Retry-After waits this many backoff steps (5 s by default), doubling
 /// while 429s keep coming: "If no such header is present, clients should wait at least
 /// five seconds, or implement exponential back-off" (mediawiki.org, Wikimedia APIs/Rate limits).
 const BARE_429_STEPS: u32 = 5;
 /// Wikimedia's global limit for a client identified by a compliant User-Agent:
 /// 200 requests a minute (mediawiki.org, Wikimedia APIs/Rate limits, since May 2026).
-pub const DEFAULT_RATE: Rate = Rate {
+pub(crate) const DEFAULT_RATE: Rate = Rate {
     requests: 200,
     window: Duration::from_secs(60),
 };
 /// With an OAuth 2 access token: the Robot policy's 10 requests a second for
 /// authenticated clients (wikitech, Robot policy). The gateway grants established
 /// editors 2,000 a minute but new accounts only 200: those pass `--rate 200/1min`.
-pub const DEFAULT_RATE_WITH_TOKEN: Rate = Rate {
+pub(crate) const DEFAULT_RATE_WITH_TOKEN: Rate = Rate {
     requests: 600,
     window: Duration::from_secs(60),
 };
@@ -107,14 +107,14 @@ impl Default for HttpPolicy {
 
 /// Which API a request goes to: each has its own in-flight cap under the global one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Lane {
+pub(crate) enum Lane {
     Pageviews,
     Action,
 }
 
 /// Counters the run reports and records in `ingest_runs`.
 #[derive(Debug, Default)]
-pub struct HttpStats {
+pub(crate) struct HttpStats {
     pub requests: AtomicU64,
     pub retries: AtomicU64,
     pub throttled: AtomicU64,
@@ -123,7 +123,7 @@ pub struct HttpStats {
 }
 
 /// What the caller's check says about a decoded body.
-pub enum Verdict {
+pub(crate) enum Verdict {
     Usable,
     /// Try again: the server said so in the body (e.g. `maxlag`) or the body is incomplete.
     Retry {
@@ -138,7 +138,7 @@ pub enum Verdict {
 
 /// How a request carries its parameters.
 #[derive(Debug, Clone, Copy)]
-pub enum Method<'a> {
+pub(crate) enum Method<'a> {
     /// All parameters in the URL's query string.
     Get,
     /// `form` as an `application/x-www-form-urlencoded` body (the URL's query string
@@ -150,7 +150,7 @@ pub enum Method<'a> {
 }
 
 /// The outcome of a request that the caller must interpret.
-pub enum Fetched<T> {
+pub(crate) enum Fetched<T> {
     Body(T),
     NotFound,
 }
@@ -160,7 +160,7 @@ pub trait WaitObserver: Send + Sync {
     fn throttled(&self, until: jiff::Timestamp, reason: &str);
 }
 
-pub struct Http {
+pub(crate) struct Http {
     client: reqwest::Client,
     policy: HttpPolicy,
     all: Semaphore,
@@ -179,7 +179,7 @@ pub struct Http {
 /// format of Wikimedia's User-Agent policy, with the operator first so that each
 /// operator gets a rate-limit counter of their own. Without a contact (a dry run sends
 /// nothing) only the project is named.
-pub fn user_agent(contact: Option<&str>) -> String {
+pub(crate) fn user_agent(contact: Option<&str>) -> String {
     let repo = env!("CARGO_PKG_REPOSITORY");
     let who = contact.map_or_else(|| repo.to_owned(), |c| format!("{c}; {repo}"));
     format!(
@@ -190,7 +190,7 @@ pub fn user_agent(contact: Option<&str>) -> String {
 }
 
 impl Http {
-    pub fn new(
+    pub(crate) fn new(
         policy: HttpPolicy,
         pageviews_concurrency: usize,
         action_concurrency: usize,
@@ -222,7 +222,7 @@ impl Http {
 
     /// GETs `url` with `query`, decodes the JSON body as `T` and asks `check` whether
     /// it is usable, retrying everything transient. A 404 is returned to the caller.
-    pub async fn get_json<T: DeserializeOwned>(
+    pub(crate) async fn get_json<T: DeserializeOwned>(
         &self,
         lane: Lane,
         url: &str,
@@ -234,7 +234,7 @@ impl Http {
     }
 
     /// Like `get_json`, with the parameters carried as `method` says.
-    pub async fn request_json<T: DeserializeOwned>(
+    pub(crate) async fn request_json<T: DeserializeOwned>(
         &self,
         lane: Lane,
         url: &str,
@@ -557,12 +557,12 @@ fn snippet(bytes: &[u8]) -> String {
 }
 
 /// Parses `Retry-After` in both forms RFC 9110 allows: delay-seconds or an HTTP-date.
-pub fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+pub(crate) fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
     let value = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?;
     parse_retry_after(value, jiff::Timestamp::now())
 }
 
-pub fn parse_retry_after(value: &str, now: jiff::Timestamp) -> Option<Duration> {
+pub(crate) fn parse_retry_after(value: &str, now: jiff::Timestamp) -> Option<Duration> {
     let value = value.trim();
     let delay = if let Ok(secs) = value.parse::<u64>() {
         Duration::from_secs(secs)

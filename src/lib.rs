@@ -18,19 +18,20 @@
 //! ```
 
 pub mod error;
-pub mod http;
+mod http;
 pub mod model;
 mod pace;
-pub mod pipeline;
+mod pipeline;
 pub mod schedule;
 pub mod settings;
 pub mod sinks;
-pub mod sources;
+mod sources;
 pub mod status;
 
 use std::sync::Arc;
 
 pub use error::{Error, Result};
+pub use http::{HttpPolicy, Rate, WaitObserver};
 pub use pipeline::{DryRun, FailedDay, Reporter, RunReport, Silent};
 pub use settings::{BigQuerySettings, Settings, StoreInput, StoreSettings, SyncInput};
 pub use status::{StatusReport, status};

@@ -12,7 +12,7 @@ use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields};
 use tracing_subscriber::registry::LookupSpan;
 
 /// Formats each event as a Cloud Logging structured log line.
-pub struct CloudJson;
+pub(crate) struct CloudJson;
 
 impl<S, N> FormatEvent<S, N> for CloudJson
 where

@@ -19,14 +19,14 @@ const SAFETY_MARGIN: f64 = 0.02;
 
 /// Hands out evenly spaced departure times.
 #[derive(Debug)]
-pub struct Pacer {
+pub(crate) struct Pacer {
     interval: Duration,
     next: Mutex<Option<Instant>>,
 }
 
 impl Pacer {
     /// At most `requests` per `window`; `requests` is at least 1.
-    pub fn new(requests: u32, window: Duration) -> Self {
+    pub(crate) fn new(requests: u32, window: Duration) -> Self {
         let interval = window
             .div_f64(f64::from(requests.max(1)))
             .mul_f64(1.0 + SAFETY_MARGIN);
@@ -38,13 +38,13 @@ impl Pacer {
 
     /// The time between two requests.
     #[cfg(test)]
-    pub fn interval(&self) -> Duration {
+    pub(crate) fn interval(&self) -> Duration {
         self.interval
     }
 
     /// Waits for this request's turn. The slot is taken before waiting, so concurrent
     /// callers queue in order and none is skipped.
-    pub async fn wait_turn(&self) {
+    pub(crate) async fn wait_turn(&self) {
         let at = {
             let mut next = self.next.lock().await;
             let now = Instant::now();

@@ -46,8 +46,9 @@ use self::resolve::CategoryResolver;
 use self::tops::TopFetcher;
 use self::write::DayWriter;
 
-pub use self::plan::estimate_requests;
-pub use self::report::{DryRun, FailedDay, Reporter, RunReport, Silent, new_run_id};
+pub(crate) use self::report::new_run_id;
+#[allow(unreachable_pub)] // re-exported at the crate root
+pub use self::report::{DryRun, FailedDay, Reporter, RunReport, Silent};
 
 /// Top lists fetched ahead of the categories stage; bounds memory.
 const TOP_LOOKAHEAD: usize = 16;
@@ -63,7 +64,7 @@ struct RunContext<'a> {
 }
 
 /// Runs `sync` against an open sink. The caller owns the sink and the lock on it.
-pub async fn run<S: Sink>(
+pub(crate) async fn run<S: Sink>(
     settings: &Settings,
     sink: &mut S,
     reporter: Arc<dyn Reporter>,

@@ -98,7 +98,7 @@ impl<'a> Planner<'a> {
 }
 
 /// Requests a run of `days` days would send with `top` articles a day.
-pub fn estimate_requests(days: u64, top: u32) -> u64 {
+pub(crate) fn estimate_requests(days: u64, top: u32) -> u64 {
     if days == 0 {
         return 0;
     }

@@ -73,7 +73,7 @@ pub struct DryRun {
 }
 
 /// A new run id: sortable by start time, unique across machines in practice.
-pub fn new_run_id(started: Timestamp) -> String {
+pub(crate) fn new_run_id(started: Timestamp) -> String {
     format!(
         "{}-{:08x}",
         started.strftime("%Y%m%dT%H%M%SZ"),

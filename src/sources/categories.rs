@@ -20,16 +20,16 @@ use crate::http::{Fetched, Http, Lane, Method, Verdict};
 use crate::model::{PageInfo, PageStatus};
 
 /// MediaWiki refuses more titles per request for non-bot clients.
-pub const MAX_TITLES_PER_REQUEST: usize = 50;
+pub(crate) const MAX_TITLES_PER_REQUEST: usize = 50;
 /// Longest GET URL we send; a longer batch goes as a POST form instead. MediaWiki's
 /// `api-help-methods`: "Prefer using the GET method, which allows requests to be routed to
 /// faster replica servers and responses to be cached, unless the length of the URL with
 /// parameters would exceed its length limit (commonly 8000 bytes)". Wikimedia's edge
 /// answers 414 past about 8 KB; this leaves room for the request line and proxies.
-pub const MAX_GET_URL_BYTES: usize = 7_400;
+pub(crate) const MAX_GET_URL_BYTES: usize = 7_400;
 /// What the Pageviews API lists when it could not tell which page was viewed (hits
 /// without a title; Topviews filters it out, MusikAnimal/pageviews#1).
-pub const NO_TITLE: &str = "-";
+pub(crate) const NO_TITLE: &str = "-";
 /// Seconds of replication lag beyond which Wikimedia asks us to back off.
 const MAXLAG: &str = "5";
 /// Wait when a maxlag error comes without Retry-After (MediaWiki sends at least 5).
@@ -67,7 +67,7 @@ const TRANSIENT_EXCEPTIONS: &[&str] = &[
 const MAX_NORMALISATION_HOPS: usize = 4;
 
 #[derive(Debug, Deserialize)]
-pub struct Response {
+pub(crate) struct Response {
     #[serde(default)]
     error: Option<ApiError>,
     #[serde(default, rename = "continue")]
@@ -84,7 +84,7 @@ struct ApiError {
 }
 
 #[derive(Debug, Default, Deserialize, Clone, PartialEq)]
-pub struct Query {
+pub(crate) struct Query {
     #[serde(default)]
     pub normalized: Vec<Mapping>,
     #[serde(default)]
@@ -96,7 +96,7 @@ pub struct Query {
 }
 
 #[derive(Debug, Deserialize, Clone, PartialEq)]
-pub struct Mapping {
+pub(crate) struct Mapping {
     pub from: String,
     pub to: String,
     /// `from` is the raw title percent-encoded: Unicode normalisation changed it
@@ -119,7 +119,7 @@ impl Mapping {
 }
 
 #[derive(Debug, Deserialize, Clone, PartialEq)]
-pub struct Page {
+pub(crate) struct Page {
     #[serde(default)]
     pub pageid: Option<i64>,
     #[serde(default)]
@@ -136,7 +136,7 @@ pub struct Page {
 }
 
 #[derive(Debug, Deserialize, Clone, PartialEq)]
-pub struct Category {
+pub(crate) struct Category {
     pub title: String,
     #[serde(default)]
     pub hidden: bool,
@@ -145,7 +145,7 @@ pub struct Category {
 /// Every round of one batch folded into one query: mappings and pages deduplicated,
 /// each page's categories the union over all rounds.
 #[derive(Debug, Default, Clone, PartialEq)]
-pub struct Merged {
+pub(crate) struct Merged {
     normalized: HashMap<String, String>,
     converted: HashMap<String, String>,
     redirects: HashMap<String, String>,
@@ -176,7 +176,7 @@ impl MergedPage {
 }
 
 impl Merged {
-    pub fn absorb(&mut self, query: Query) {
+    pub(crate) fn absorb(&mut self, query: Query) {
         for m in query.normalized {
             self.normalized.insert(m.raw_from(), m.to);
         }
@@ -244,7 +244,7 @@ impl Merged {
     }
 
     /// What the API said about `article`.
-    pub fn resolve(&self, article: &str, fetched_at: Timestamp) -> PageInfo {
+    pub(crate) fn resolve(&self, article: &str, fetched_at: Timestamp) -> PageInfo {
         let normal = self.normalise(article);
         let (title, redirected) = match self.follow(normal) {
             Ok(found) => found,
@@ -300,13 +300,13 @@ fn unrequestable(article: &str) -> bool {
 }
 
 /// The Action API URL for a project's host, from a template that may hold `{host}`.
-pub fn action_url(template: &str, host: &str) -> String {
+pub(crate) fn action_url(template: &str, host: &str) -> String {
     template.replace("{host}", host)
 }
 
 /// Fetches the categories of `articles` (at most 50), following every `continue`.
 /// Returns one `PageInfo` per requested article, in the same order.
-pub async fn fetch_categories(
+pub(crate) async fn fetch_categories(
     http: &Http,
     url: &str,
     articles: &[String],

@@ -1,4 +1,4 @@
 //! The two Wikimedia APIs wikitop reads. Sources know HTTP and JSON, nothing of stores.
 
-pub mod categories;
-pub mod pageviews;
+pub(crate) mod categories;
+pub(crate) mod pageviews;

@@ -13,7 +13,7 @@ use crate::model::{Access, Day, Project, TopEntry};
 
 /// A day's top list, or the API's word that it has none for that day.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum TopList {
+pub(crate) enum TopList {
     Published(Vec<TopEntry>),
     /// 404: the day is not published yet, or the project does not exist.
     NotFound,
@@ -37,7 +37,7 @@ struct Article {
 }
 
 /// `{base}/metrics/pageviews/top/{project}/{access}/{YYYY}/{MM}/{DD}`.
-pub fn top_url(base: &str, project: &Project, access: Access, day: Day) -> String {
+pub(crate) fn top_url(base: &str, project: &Project, access: Access, day: Day) -> String {
     format!(
         "{}/metrics/pageviews/top/{project}/{access}/{:04}/{:02}/{:02}",
         base.trim_end_matches('/'),
@@ -47,7 +47,7 @@ pub fn top_url(base: &str, project: &Project, access: Access, day: Day) -> Strin
     )
 }
 
-pub async fn fetch_top(
+pub(crate) async fn fetch_top(
     http: &Http,
     base: &str,
     project: &Project,

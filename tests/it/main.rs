@@ -1,6 +1,8 @@
 //! One integration test binary (see STYLE.md): the fake Wikimedia server drives
 //! end-to-end syncs through the library and the real `wikitop` binary.
 
+#![allow(unreachable_pub)] // a test binary has no API: its helpers are `pub` for each other
+
 mod bq_shim;
 mod cli_inputs;
 mod cli_runs;

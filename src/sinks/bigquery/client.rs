@@ -27,7 +27,7 @@ pub(super) struct Clients {
 }
 
 impl Clients {
-    pub async fn connect(settings: &BigQuerySettings) -> Result<Self> {
+    pub(super) async fn connect(settings: &BigQuerySettings) -> Result<Self> {
         let credentials = credentials(settings.endpoint()).await?;
         let connecting = |e| Error::store(format!("connecting to BigQuery for `{settings}`"), e);
         macro_rules! client {

@@ -102,7 +102,7 @@ pub(super) enum BqError {
 
 impl BqError {
     /// The HTTP status of a refused API call, if that is what this is.
-    pub fn http_status(&self) -> Option<u16> {
+    pub(super) fn http_status(&self) -> Option<u16> {
         match self {
             BqError::Api { source, .. } => source.http_status_code(),
             _ => None,
@@ -369,7 +369,7 @@ pub(super) struct Jobs {
 impl Jobs {
     /// `client` must have been built with [`job_status_headers`]; `results_client`
     /// without them.
-    pub fn new(client: JobService, results_client: JobService, project: &str) -> Self {
+    pub(super) fn new(client: JobService, results_client: JobService, project: &str) -> Self {
         Jobs {
             client,
             results_client,
@@ -378,14 +378,14 @@ impl Jobs {
         }
     }
 
-    pub fn set_location(&mut self, location: Option<String>) {
+    pub(super) fn set_location(&mut self, location: Option<String>) {
         self.location = location.filter(|l| !l.is_empty());
     }
 
     /// Runs one statement exactly once under `{base_id}_{attempt}` and returns the
     /// finished job. Safe to call again with the same `base_id` and statement: a job
     /// that already succeeded is not run again.
-    pub async fn run(
+    pub(super) async fn run(
         &self,
         base_id: &str,
         sql: &str,
@@ -422,7 +422,7 @@ impl Jobs {
     }
 
     /// Runs a query under a fresh id and returns all its rows.
-    pub async fn query(
+    pub(super) async fn query(
         &self,
         what: &str,
         sql: &str,

@@ -108,12 +108,12 @@ pub(super) fn chunks(sizes: &[usize], max_bytes: usize) -> Vec<Range<usize>> {
 pub(super) struct Fingerprint(u64);
 
 impl Fingerprint {
-    pub fn new() -> Self {
+    pub(super) fn new() -> Self {
         Fingerprint(0xcbf2_9ce4_8422_2325)
     }
 
     /// Adds a field; the length prefix keeps `("ab","c")` apart from `("a","bc")`.
-    pub fn add(mut self, field: &str) -> Self {
+    pub(super) fn add(mut self, field: &str) -> Self {
         for b in (field.len() as u64)
             .to_le_bytes()
             .iter()
@@ -125,7 +125,7 @@ impl Fingerprint {
         self
     }
 
-    pub fn hex(self) -> String {
+    pub(super) fn hex(self) -> String {
         format!("{:016x}", self.0)
     }
 }
