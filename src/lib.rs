@@ -44,10 +44,12 @@ use sinks::duckdb::DuckDbSink;
 pub async fn sync(settings: &Settings, reporter: Arc<dyn Reporter>) -> Result<RunReport> {
     match &settings.store {
         StoreSettings::DuckDb { path } => {
-            let mut sink = if settings.dry_run && !path.exists() {
-                DuckDbSink::open_in_memory()?
-            } else {
-                DuckDbSink::open(path)?
+            // A dry run changes nothing: it reads the store as it is (no migration, no
+            // ledger), or plans against an empty one when there is no store yet.
+            let mut sink = match (settings.dry_run, path.exists()) {
+                (true, true) => DuckDbSink::open_read_only(path)?,
+                (true, false) => DuckDbSink::open_in_memory()?,
+                (false, _) => DuckDbSink::open(path)?,
             };
             // Boxed: the pipeline's future is large, and callers (tests, the
             // scheduler) may poll it on a thread with a small stack.

@@ -29,6 +29,7 @@ pub enum SinkKind {
     #[default]
     #[value(name = "duckdb")]
     DuckDb,
+    /// Google BigQuery (production).
     #[value(name = "bigquery")]
     BigQuery,
 }

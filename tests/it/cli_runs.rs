@@ -313,6 +313,7 @@ fn dry_run_prints_the_plan_and_fetches_nothing() {
         &["sync", "--since", "2024-05-01", "--until", "2024-05-02"],
     );
     let requests = fake.stats().requests;
+    let before = std::fs::read(&db).unwrap();
     let stdout = text(
         &run(
             &fake,
@@ -337,6 +338,10 @@ fn dry_run_prints_the_plan_and_fetches_nothing() {
         "{stdout}"
     );
     assert_eq!(fake.stats().requests, requests);
+    assert!(
+        std::fs::read(&db).unwrap() == before,
+        "a dry run changed the store"
+    );
 }
 
 #[test]
