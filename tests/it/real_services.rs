@@ -116,7 +116,7 @@ fn a_non_latin_wiki_is_stored_exactly_as_the_real_services_serve_it() {
         .map(|r| r.titles.iter().map(|t| t.len() * 3).sum::<usize>())
         .max()
         .unwrap_or(0);
-    assert!(longest > 8_000, "{longest}");
+    assert!(longest > fakewiki::DEFAULT_MAX_REQUEST_TARGET, "{longest}");
 
     let rows = read_store(&db, "hi.wikipedia", days[0], days[0]);
     let row = |a: &str| stored(&rows, a);
