@@ -19,6 +19,7 @@
 
 pub mod error;
 mod http;
+pub mod judge;
 pub mod model;
 mod pace;
 mod pipeline;
