@@ -239,3 +239,68 @@ impl Scope {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scope(dialect: Dialect, all_rows: bool) -> Scope {
+        Scope {
+            dialect,
+            table: "`p.d.top_pages`".into(),
+            project: "en.wikipedia".parse().unwrap(),
+            access: Access::AllAccess,
+            since: jiff::civil::date(2024, 1, 1),
+            until: jiff::civil::date(2024, 1, 31),
+            all_rows,
+        }
+    }
+
+    fn all(s: &Scope) -> Vec<Query> {
+        vec![
+            s.totals(),
+            s.category_count(),
+            s.categories_by_month(),
+            s.streaks(),
+            s.number_one(),
+            s.flagged(),
+        ]
+    }
+
+    #[test]
+    fn each_dialect_gets_its_own_spelling_and_values_stay_parameters() {
+        for dialect in [Dialect::DuckDb, Dialect::BigQuery] {
+            let queries = all(&scope(dialect, false));
+            let bigquery_only = ["DATE_DIFF(", "FORMAT_DATE(", "AS category"];
+            let duckdb_only = ["date_diff('day'", "strftime(", "AS u(category)"];
+            let (wanted, unwanted) = match dialect {
+                Dialect::DuckDb => (duckdb_only, bigquery_only),
+                Dialect::BigQuery => (bigquery_only, duckdb_only),
+            };
+            for w in wanted {
+                assert!(queries.iter().any(|q| q.sql.contains(w)), "{dialect:?} {w}");
+            }
+            for q in queries {
+                if std::env::var_os("WIKITOP_PRINT_SQL").is_some() {
+                    println!("-- {dialect:?} {}\n{};", q.what, q.sql);
+                }
+                assert!(!q.sql.contains("2024"), "dates are bound: {}", q.sql);
+                assert!(!q.sql.contains("en.wikipedia"), "{}", q.sql);
+                for u in unwanted {
+                    assert!(!q.sql.contains(u), "{dialect:?} {u}: {}", q.sql);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn all_rows_drops_the_article_and_traffic_filter_but_flagged_keeps_its_own() {
+        let s = scope(Dialect::DuckDb, true);
+        assert!(!s.streaks().sql.contains("is_article"));
+        assert!(!s.number_one().sql.contains("suspect_automated"));
+        assert!(s.flagged().sql.contains("t.suspect_automated"));
+        let s = scope(Dialect::DuckDb, false);
+        assert!(s.streaks().sql.contains(ARTICLE));
+        assert!(s.number_one().sql.contains(SUSPECT));
+    }
+}
