@@ -5,7 +5,10 @@
 use std::path::Path;
 
 fn main() {
-    let lock = Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.lock");
+    // Read when the script runs, not baked in when it is compiled: cargo reuses a
+    // compiled build script for the same package at another path (a fresh clone).
+    let manifest_dir = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_default();
+    let lock = Path::new(&manifest_dir).join("Cargo.lock");
     println!("cargo::rerun-if-changed={}", lock.display());
     let version = std::fs::read_to_string(&lock)
         .ok()

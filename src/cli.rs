@@ -169,6 +169,18 @@ pub(crate) struct SyncArgs {
         hide_env_values = true
     )]
     access_token: Option<String>,
+    /// Skip each day's desktop top list (one request a day): no desktop share, so only
+    /// the deny list flags suspect rows.
+    #[arg(long, env = "WIKITOP_NO_DESKTOP")]
+    no_desktop: bool,
+    /// Desktop share of views, in percent, outside which a row is flagged as likely
+    /// automated [default: 10-90, as Wikimedia's most-read feed].
+    #[arg(long, env = "WIKITOP_DESKTOP_SHARE", value_name = "LOW-HIGH")]
+    desktop_share: Option<String>,
+    /// A file of `project<TAB>title<TAB>reason` lines (`*` for every wiki) flagged as
+    /// likely automated, on top of the shipped deny list.
+    #[arg(long, env = "WIKITOP_DENY_LIST", value_name = "FILE")]
+    deny_list: Option<PathBuf>,
     /// Pageviews API base URL.
     #[arg(long, env = "WIKITOP_PAGEVIEWS_API", value_name = "URL")]
     pageviews_api: Option<String>,
@@ -246,6 +258,9 @@ impl SyncArgs {
                 http_timeout_secs: self.http_timeout,
                 max_tries: self.max_tries,
                 retry_base_ms: self.retry_base_ms,
+                no_desktop: self.no_desktop,
+                desktop_share: self.desktop_share.clone(),
+                deny_list: self.deny_list.clone(),
                 arguments: std::env::args().skip(1).collect::<Vec<_>>().join(" "),
             },
             today,
@@ -303,8 +318,16 @@ fn with_config_file(args: Vec<OsString>) -> Result<Vec<OsString>, String> {
                     clap::parser::ValueSource::CommandLine | clap::parser::ValueSource::EnvVariable
                 )
             });
-        if let (false, Some(long)) = (given, arg.get_long()) {
-            args.push(format!("--{long}={value}").into());
+        match (given, arg.get_long()) {
+            (false, Some(long)) if arg.get_action().takes_values() => {
+                args.push(format!("--{long}={value}").into());
+            }
+            // A switch such as `--no-desktop`: set by a true value, as clap reads its
+            // environment variable.
+            (false, Some(long)) if !matches!(value.as_str(), "" | "0" | "false" | "no" | "off") => {
+                args.push(format!("--{long}").into());
+            }
+            _ => {}
         }
     }
     Ok(args)
@@ -570,6 +593,17 @@ async fn run_status(args: &StatusArgs, today: Day) -> Result<ExitCode, Failure> 
     Ok(ExitCode::SUCCESS)
 }
 
+/// Up to 20 day ranges, then how many more.
+fn ranges_text(ranges: &[(Day, Day)]) -> String {
+    let shown: Vec<String> = ranges.iter().take(20).map(|(a, b)| span(*a, *b)).collect();
+    let more = ranges.len().saturating_sub(20);
+    if more > 0 {
+        format!("{} and {more} more range(s)", shown.join(", "))
+    } else {
+        shown.join(", ")
+    }
+}
+
 fn print_status(out: &mut impl Write, report: &StatusReport) -> io::Result<()> {
     if report.projects.is_empty() {
         writeln!(out, "No days stored yet.")?;
@@ -588,22 +622,14 @@ fn print_status(out: &mut impl Write, report: &StatusReport) -> io::Result<()> {
             report.until
         )?;
         if !p.missing.is_empty() {
-            let shown: Vec<String> = p
-                .missing
-                .iter()
-                .take(20)
-                .map(|(a, b)| span(*a, *b))
-                .collect();
-            let more = p.missing.len().saturating_sub(20);
+            writeln!(out, "  missing: {}", ranges_text(&p.missing))?;
+        }
+        if p.unassessed_days > 0 {
             writeln!(
                 out,
-                "  missing: {}{}",
-                shown.join(", "),
-                if more > 0 {
-                    format!(" and {more} more range(s)")
-                } else {
-                    String::new()
-                }
+                "  {} day(s) stored before wikitop flagged rows (is_article, suspect_automated, article_rank are NULL): {}; `sync --force --since … --until …` fills them",
+                p.unassessed_days,
+                ranges_text(&p.unassessed)
             )?;
         }
     }

@@ -116,6 +116,8 @@ pub enum Error {
     Unreachable { url: String, tries: u32, secs: f64 },
     #[error("{url} answered HTTP {status}, which is not worth retrying")]
     HttpStatus { url: String, status: u16 },
+    #[error("{url} answered without what was asked: {what}")]
+    UnexpectedResponse { url: String, what: String },
     #[error("could not build the HTTP client")]
     HttpClient(#[source] reqwest::Error),
 }

@@ -21,6 +21,7 @@
 pub mod error;
 pub mod export;
 mod http;
+pub mod judge;
 pub mod model;
 mod pace;
 mod pipeline;

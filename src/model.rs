@@ -221,6 +221,28 @@ impl PageInfo {
     }
 }
 
+/// The day's desktop top list as it bears on one article of the top list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DesktopViews {
+    /// The article's desktop views; `None` when it is not in the desktop top list.
+    pub views: Option<u64>,
+    /// Views of the desktop list's last article: an article missing from it had fewer.
+    pub min_views: u64,
+}
+
+/// What wikitop concluded about a row, beside what the APIs served.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Assessment {
+    /// `None` when the day's desktop list was not fetched.
+    pub desktop: Option<DesktopViews>,
+    /// Why the row is likely automated traffic; `None` when it is not suspect.
+    pub suspect: Option<String>,
+    /// An existing page in namespace 0 that is not the main page.
+    pub is_article: bool,
+    /// Rank among the day's articles that are not suspect; `None` for other rows.
+    pub article_rank: Option<u32>,
+}
+
 /// One stored row: an article of a day's top list joined with its page's categories.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TopRow {
@@ -228,6 +250,15 @@ pub struct TopRow {
     pub article: String,
     pub views: u64,
     pub page: Arc<PageInfo>,
+    pub assessment: Assessment,
+}
+
+impl TopRow {
+    /// The share of the views that came from desktop, when the desktop list had it.
+    pub fn desktop_share(&self) -> Option<f64> {
+        let desktop = self.assessment.desktop?.views?;
+        (self.views > 0).then(|| desktop as f64 / self.views as f64)
+    }
 }
 
 /// Everything stored for one day of one project: written all or nothing.

@@ -8,6 +8,7 @@ use jiff::civil::Date;
 
 use crate::error::{Error, Result};
 use crate::http::{DEFAULT_RATE, DEFAULT_RATE_WITH_TOKEN, HttpPolicy, Rate};
+use crate::judge::{DenyList, Judging, ShareBounds};
 use crate::model::{Access, Day, FIRST_PAGEVIEWS_DAY, Project};
 
 /// The first day of the default backfill.
@@ -217,6 +218,12 @@ pub struct Settings {
     pub http: HttpPolicy,
     /// Pageviews requests in flight (the Action API always has one).
     pub pageviews_concurrency: usize,
+    /// Fetch each day's desktop top list too (one request a day) for the desktop share.
+    /// Off with `--no-desktop`, and for an access other than all-access, whose share of
+    /// desktop views says nothing of bots.
+    pub desktop: bool,
+    /// How rows are flagged as automated traffic.
+    pub judging: Judging,
     /// The options as given, recorded in `ingest_runs`.
     pub arguments: String,
     /// Today (UTC), so tests can pin the clock.
@@ -246,6 +253,12 @@ pub struct SyncInput {
     pub http_timeout_secs: Option<f64>,
     pub max_tries: Option<u32>,
     pub retry_base_ms: Option<u64>,
+    /// `--no-desktop`: skip the desktop top list.
+    pub no_desktop: bool,
+    /// `LOW-HIGH` in percent, e.g. `10-90`.
+    pub desktop_share: Option<String>,
+    /// A deny list file that extends the shipped one.
+    pub deny_list: Option<PathBuf>,
     pub arguments: String,
 }
 
@@ -482,11 +495,21 @@ impl Settings {
                 why: "expected 1 or 2: with the Action API's one request, Wikimedia allows 3 in flight".into(),
             });
         }
+        let access = input.access.unwrap_or_default();
+        let judging = Judging {
+            bounds: input
+                .desktop_share
+                .as_deref()
+                .map(ShareBounds::parse)
+                .transpose()?
+                .unwrap_or(ShareBounds::DEFAULT),
+            deny_list: DenyList::load(input.deny_list.as_deref())?,
+        };
         Ok(Settings {
             since,
             until,
             projects,
-            access: input.access.unwrap_or_default(),
+            access,
             top,
             store: input.store.resolve()?,
             force: input.force,
@@ -506,6 +529,8 @@ impl Settings {
             )?,
             http,
             pageviews_concurrency,
+            desktop: !input.no_desktop && access == Access::AllAccess,
+            judging,
             arguments: input.arguments,
             today,
         })

@@ -18,6 +18,10 @@ pub struct ProjectStatus {
     /// Missing days of `[since, until]`, compressed to inclusive ranges.
     pub missing: Vec<(Day, Day)>,
     pub missing_days: u64,
+    /// Stored days of `[since, until]` without the derived columns (stored before
+    /// schema version 3): `sync --force` over them fills them.
+    pub unassessed: Vec<(Day, Day)>,
+    pub unassessed_days: u64,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -77,7 +81,10 @@ fn summarize(stored: StoredDays, since: Day, until: Day) -> Option<ProjectStatus
         day = next;
     }
     missing.extend(open);
+    let unassessed_in_range: Vec<Day> = stored.unassessed.range(since..=until).copied().collect();
     Some(ProjectStatus {
+        unassessed: ranges(&unassessed_in_range),
+        unassessed_days: unassessed_in_range.len() as u64,
         project: stored.project,
         access: stored.access,
         first,
@@ -86,6 +93,18 @@ fn summarize(stored: StoredDays, since: Day, until: Day) -> Option<ProjectStatus
         missing,
         missing_days,
     })
+}
+
+/// Sorted days as inclusive ranges of consecutive days.
+fn ranges(days: &[Day]) -> Vec<(Day, Day)> {
+    let mut out: Vec<(Day, Day)> = Vec::new();
+    for &day in days {
+        match out.last_mut() {
+            Some((_, end)) if end.tomorrow().ok() == Some(day) => *end = day,
+            _ => out.push((day, day)),
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -100,6 +119,7 @@ mod tests {
             StoredDays {
                 project: "en.wikipedia".parse().unwrap(),
                 access: Access::AllAccess,
+                unassessed: [1, 2, 9].iter().map(|d| date(2024, 1, *d)).collect(),
                 days,
             },
             date(2024, 1, 1),
@@ -115,5 +135,13 @@ mod tests {
             ]
         );
         assert_eq!((s.stored, s.missing_days), (5, 5));
+        assert_eq!(
+            s.unassessed,
+            [
+                (date(2024, 1, 1), date(2024, 1, 2)),
+                (date(2024, 1, 9), date(2024, 1, 9))
+            ]
+        );
+        assert_eq!(s.unassessed_days, 3);
     }
 }

@@ -40,7 +40,7 @@ resource "google_service_account" "scheduler" {
 # partitioning, clustering and deletion protection are reviewed code. The sink
 # checks an existing table's columns (name, type, mode) against the same
 # schema/*.json files and refuses a mismatch; descriptions repeat the sink's.
-# The view top_page_categories is left to the sink (dataEditor may create it).
+# The views top_page_categories and top_articles are left to the sink (dataEditor may create them).
 resource "google_bigquery_dataset" "wikitop" {
   #checkov:skip=CKV_GCP_81:Public Wikipedia pageview data; Google-managed encryption at rest is enough and CMEK would add a KMS key ring, key and grants to operate.
   dataset_id                 = var.dataset_id

@@ -6,7 +6,8 @@ use std::sync::Arc;
 
 use jiff::Timestamp;
 
-use crate::model::{Access, Day, DayBatch, Project, TopEntry, TopRow};
+use crate::judge::{DesktopList, Judging, Served};
+use crate::model::{Access, Day, DayBatch, PageInfo, Project, TopEntry, TopRow};
 
 use super::pages::PageCache;
 
@@ -22,29 +23,61 @@ pub(super) struct DayAssembler<'a> {
     project: &'a Project,
     access: Access,
     run_id: &'a str,
+    judging: &'a Judging,
 }
 
 impl<'a> DayAssembler<'a> {
-    pub(super) fn new(project: &'a Project, access: Access, run_id: &'a str) -> Self {
+    pub(super) fn new(
+        project: &'a Project,
+        access: Access,
+        run_id: &'a str,
+        judging: &'a Judging,
+    ) -> Self {
         DayAssembler {
             project,
             access,
             run_id,
+            judging,
         }
     }
 
-    /// A day whose every article is cached, as the rows the sink stores.
-    pub(super) fn assemble(&self, day: Day, entries: Vec<TopEntry>, pages: &PageCache) -> DayBatch {
-        let rows = entries
+    /// A day whose every article is cached, as the rows the sink stores, each judged
+    /// against the day's desktop list and the wiki's main page.
+    pub(super) fn assemble(
+        &self,
+        day: Day,
+        entries: Vec<TopEntry>,
+        desktop: Option<&DesktopList>,
+        pages: &PageCache,
+        main_page: Option<&str>,
+    ) -> DayBatch {
+        let resolved: Vec<(TopEntry, PageInfo)> = entries
             .into_iter()
             .filter_map(|e| {
-                let page = Arc::new(pages.get(&e.article)?);
-                Some(TopRow {
-                    rank: e.rank,
-                    article: e.article,
-                    views: e.views,
-                    page,
-                })
+                let page = pages.get(&e.article)?;
+                Some((e, page))
+            })
+            .collect();
+        let served: Vec<Served<'_>> = resolved
+            .iter()
+            .map(|(e, page)| Served {
+                article: &e.article,
+                views: e.views,
+                page,
+            })
+            .collect();
+        let assessments = self
+            .judging
+            .assess(self.project, &served, desktop, main_page);
+        let rows = resolved
+            .into_iter()
+            .zip(assessments)
+            .map(|((e, page), assessment)| TopRow {
+                rank: e.rank,
+                article: e.article,
+                views: e.views,
+                page: Arc::new(page),
+                assessment,
             })
             .collect();
         DayBatch {

@@ -203,7 +203,7 @@ async fn sync_project<S: Sink>(
     let (day_tx, day_rx) = mpsc::channel(DAYS_AHEAD);
 
     let tops = TopFetcher::new(settings, http, project, existence).run(days, top_tx);
-    let assembler = DayAssembler::new(project, settings.access, run_id);
+    let assembler = DayAssembler::new(project, settings.access, run_id, &settings.judging);
     let resolver = CategoryResolver::new(http, &settings.action_api, project, assembler);
     let cats = async {
         resolver.run(top_rx, day_tx).await;

@@ -10,6 +10,7 @@ use jiff::Timestamp;
 use tokio::sync::mpsc;
 
 use crate::http::Http;
+use crate::judge::DesktopList;
 use crate::model::{Day, PageInfo, PageStatus, Project, TopEntry};
 use crate::sources::categories::{self, MAX_TITLES_PER_REQUEST};
 
@@ -21,6 +22,7 @@ use super::tops::Fetched;
 struct PendingDay {
     day: Day,
     entries: Vec<TopEntry>,
+    desktop: Option<DesktopList>,
 }
 
 /// The resolver's state for one project's run.
@@ -36,6 +38,8 @@ pub(super) struct CategoryResolver<'a> {
     pending: VecDeque<String>,
     /// Days in the order they came, each until all its articles are cached.
     waiting: VecDeque<PendingDay>,
+    /// The wiki's main page, learnt with the run's first request (`meta=siteinfo`).
+    main_page: Option<String>,
 }
 
 impl<'a> CategoryResolver<'a> {
@@ -55,6 +59,7 @@ impl<'a> CategoryResolver<'a> {
             queued: HashSet::new(),
             pending: VecDeque::new(),
             waiting: VecDeque::new(),
+            main_page: None,
         }
     }
 
@@ -85,7 +90,9 @@ impl<'a> CategoryResolver<'a> {
             }
             match rx.recv().await {
                 None => open = false,
-                Some(Fetched::Published(day, entries)) => self.admit(day, entries),
+                Some(Fetched::Published(day, entries, desktop)) => {
+                    self.admit(day, entries, desktop);
+                }
                 Some(Fetched::Failed(day, error)) => {
                     if !send_all(&tx, vec![DayOutcome::Failed(day, error)]).await {
                         return;
@@ -96,7 +103,7 @@ impl<'a> CategoryResolver<'a> {
     }
 
     /// Queues the day's unresolved titles and makes it wait for them.
-    fn admit(&mut self, day: Day, entries: Vec<TopEntry>) {
+    fn admit(&mut self, day: Day, entries: Vec<TopEntry>, desktop: Option<DesktopList>) {
         for e in &entries {
             if e.article == categories::NO_TITLE && !self.cache.contains(&e.article) {
                 let page =
@@ -107,7 +114,11 @@ impl<'a> CategoryResolver<'a> {
                 self.pending.push_back(e.article.clone());
             }
         }
-        self.waiting.push_back(PendingDay { day, entries });
+        self.waiting.push_back(PendingDay {
+            day,
+            entries,
+            desktop,
+        });
     }
 
     /// The waiting days whose articles are all cached, assembled, in order.
@@ -118,9 +129,18 @@ impl<'a> CategoryResolver<'a> {
             .drain(..)
             .partition(|d| d.entries.iter().all(|e| cache.contains(&e.article)));
         self.waiting = still;
+        let main_page = self.main_page.as_deref();
         ready
             .into_iter()
-            .map(|d| DayOutcome::Ready(self.assembler.assemble(d.day, d.entries, cache)))
+            .map(|d| {
+                DayOutcome::Ready(self.assembler.assemble(
+                    d.day,
+                    d.entries,
+                    d.desktop.as_ref(),
+                    cache,
+                    main_page,
+                ))
+            })
             .collect()
     }
 
@@ -140,11 +160,9 @@ impl<'a> CategoryResolver<'a> {
 
     /// Asks for one batch's categories. Returns the days that fail with it.
     async fn fetch(&mut self, batch: Vec<String>) -> Vec<DayOutcome> {
-        match categories::fetch_categories(self.http, &self.action_url, &batch, Timestamp::now())
-            .await
-        {
-            Ok(infos) => {
-                for (article, info) in batch.into_iter().zip(infos) {
+        match self.answer(&batch).await {
+            Ok(pages) => {
+                for (article, info) in batch.into_iter().zip(pages) {
                     self.cache.insert(article, info);
                 }
                 Vec::new()
@@ -165,6 +183,31 @@ impl<'a> CategoryResolver<'a> {
                     .collect()
             }
         }
+    }
+
+    /// The batch's pages, once the main page they are judged against is known: asked
+    /// with the run's first batch, or alone if the server left it out of the answer.
+    async fn answer(&mut self, batch: &[String]) -> crate::error::Result<Vec<PageInfo>> {
+        let siteinfo = self.main_page.is_none();
+        let answer = categories::fetch_categories(
+            self.http,
+            &self.action_url,
+            batch,
+            Timestamp::now(),
+            siteinfo,
+        )
+        .await?;
+        if let Some(main_page) = answer.main_page {
+            self.main_page = Some(main_page);
+        }
+        let judged_by_it = answer
+            .pages
+            .iter()
+            .any(|p| matches!(p.status, PageStatus::Ok | PageStatus::Redirect));
+        if self.main_page.is_none() && judged_by_it {
+            self.main_page = Some(categories::fetch_main_page(self.http, &self.action_url).await?);
+        }
+        Ok(answer.pages)
     }
 }
 

@@ -8,6 +8,7 @@ use tokio::sync::mpsc;
 
 use crate::error::{Error, Result};
 use crate::http::Http;
+use crate::judge::DesktopList;
 use crate::model::{Day, Project, TopEntry};
 use crate::settings::Settings;
 use crate::sources::pageviews::{self, TopList};
@@ -16,7 +17,8 @@ use super::existence::{Gap, ProjectExistence};
 
 /// A day as the fetcher hands it to the category resolver.
 pub(super) enum Fetched {
-    Published(Day, Vec<TopEntry>),
+    /// The top list, and the desktop list when the settings ask for it.
+    Published(Day, Vec<TopEntry>, Option<DesktopList>),
     /// The day fails with this message; the days after it go on.
     Failed(Day, String),
 }
@@ -62,14 +64,38 @@ impl<'a> TopFetcher<'a> {
                     settings.top,
                 )
                 .await;
-                (day, list)
+                // One after the other, so the day still holds one request slot.
+                let desktop = match &list {
+                    Ok(TopList::Published(entries)) if settings.desktop => Some(
+                        pageviews::fetch_desktop(
+                            http,
+                            &settings.pageviews_api,
+                            project,
+                            day,
+                            entries,
+                        )
+                        .await,
+                    ),
+                    _ => None,
+                };
+                (day, list, desktop)
             })
             .buffered(settings.pageviews_concurrency);
-        while let Some((day, list)) = lists.next().await {
+        while let Some((day, list, desktop)) = lists.next().await {
             let fetched = match list {
                 Ok(TopList::Published(entries)) => {
                     self.existence.saw_published();
-                    Fetched::Published(day, entries)
+                    match desktop.transpose() {
+                        Ok(None) => Fetched::Published(day, entries, None),
+                        Ok(Some(Some(desktop))) => Fetched::Published(day, entries, Some(desktop)),
+                        Ok(Some(None)) => Fetched::Failed(
+                            day,
+                            "the Pageviews API has no desktop top list for this day (404)"
+                                .to_owned(),
+                        ),
+                        Err(e @ Error::Unreachable { .. }) => return Err(e),
+                        Err(e) => Fetched::Failed(day, e.to_string()),
+                    }
                 }
                 Ok(TopList::NotFound) => match self.existence.judge_not_found(day).await? {
                     Gap::NotPublishedYet => {

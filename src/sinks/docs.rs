@@ -5,7 +5,7 @@
 
 use super::bigquery::schema::{mode_name, type_name};
 use super::duckdb::sql::column_type as duckdb_type;
-use super::schema::{TABLES, TOP_PAGE_CATEGORIES, Table};
+use super::schema::{TABLES, Table, VIEWS, ViewKind};
 
 /// Where Terraform reads a table's schema (`deploy/terraform/main.tf`).
 pub(crate) fn terraform_path(table: &Table) -> String {
@@ -66,19 +66,35 @@ pub(crate) fn readme_tables() -> String {
             ));
         }
     }
-    let view = TOP_PAGE_CATEGORIES;
-    out.push_str(&format!(
-        "\nView `{}`: {} Columns {}, and `{}` (one element of `{}`).\n\n",
-        view.name,
-        view.description,
-        view.columns
+    for view in VIEWS {
+        let columns = view
+            .columns
             .iter()
             .map(|c| format!("`{c}`"))
             .collect::<Vec<_>>()
-            .join(", "),
-        view.element,
-        view.unnest
-    ));
+            .join(", ");
+        let shape = match view.kind {
+            ViewKind::Unnest { unnest, element } => {
+                format!("Columns {columns}, and `{element}` (one element of `{unnest}`).")
+            }
+            ViewKind::Filter {
+                condition,
+                order_by,
+            } => format!(
+                "Columns {columns}; the rows where `{condition}`, ordered by {}.",
+                order_by
+                    .iter()
+                    .map(|c| format!("`{c}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        };
+        out.push_str(&format!(
+            "\nView `{}`: {} {shape}\n",
+            view.name, view.description
+        ));
+    }
+    out.push('\n');
     out.push_str(README_END);
     out
 }

@@ -18,9 +18,9 @@ use std::path::{Path, PathBuf};
 use duckdb::{Connection, appender_params_from_iter, params, params_from_iter};
 use jiff::civil::Date;
 
-use super::schema::migrations::MIGRATIONS;
+use super::schema::migrations::{MIGRATIONS, added_in};
 use super::schema::{INGEST_RUNS, Row, TOP_PAGES, TopPageRow};
-use super::{Sink, StoredDays};
+use super::{ASSESSED_COLUMN, Sink, StoredDays, StoredDaysOf};
 use crate::error::{Error, Result};
 use crate::model::{Access, Day, DayBatch, Project, RunRecord, RunStatus};
 
@@ -187,9 +187,12 @@ impl DuckDbSink {
         order: &str,
         params: impl duckdb::Params,
     ) -> Result<Vec<R>> {
+        // A store opened read-only before its migration lacks the newer columns: they
+        // read as NULL, which is what the migration will put in them.
+        let version = self.schema_version()?;
         let sql = format!(
             "SELECT {} FROM {} WHERE {filter} ORDER BY {order}",
-            sql::select_list(R::TABLE),
+            sql::select_list(R::TABLE, |column| added_in(R::TABLE, column) <= version),
             sql::ident(R::TABLE.name)
         );
         let mut stmt = self
@@ -350,20 +353,29 @@ impl Sink for DuckDbSink {
 
     async fn all_stored_days(&mut self) -> Result<Vec<StoredDays>> {
         let doing = "listing stored days";
+        // A store opened read-only before its migration has no such column yet.
+        let assessed = if self.schema_version()? >= added_in(&TOP_PAGES, ASSESSED_COLUMN) {
+            format!("bool_and({} IS NOT NULL)", sql::ident(ASSESSED_COLUMN))
+        } else {
+            "false".to_owned()
+        };
         let mut stmt = self
             .conn
-            .prepare("SELECT DISTINCT project, access, CAST(date AS VARCHAR) FROM top_pages")
+            .prepare(&format!(
+                "SELECT project, access, CAST(date AS VARCHAR), {assessed} FROM top_pages \
+                 GROUP BY ALL"
+            ))
             .map_err(|e| Error::store(doing, e))?;
-        let rows: Vec<(String, String, String)> = stmt
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        let rows: Vec<(String, String, String, bool)> = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
             .and_then(|rows| rows.collect())
             .map_err(|e| Error::store(doing, e))?;
-        let mut grouped: BTreeMap<(String, String), BTreeSet<Day>> = BTreeMap::new();
-        for (project, access, date) in rows {
+        let mut grouped: BTreeMap<(String, String), StoredDaysOf> = BTreeMap::new();
+        for (project, access, date, assessed) in rows {
             grouped
                 .entry((project, access))
                 .or_default()
-                .insert(parse_date(&date)?);
+                .add(parse_date(&date)?, assessed);
         }
         grouped
             .into_iter()
@@ -371,7 +383,8 @@ impl Sink for DuckDbSink {
                 Ok(StoredDays {
                     project: project.parse().map_err(|e| Error::store(doing, e))?,
                     access: access.parse().map_err(|e: String| Error::store(doing, e))?,
-                    days,
+                    days: days.days,
+                    unassessed: days.unassessed,
                 })
             })
             .collect()

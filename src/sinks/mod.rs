@@ -28,7 +28,30 @@ pub struct StoredDays {
     pub project: Project,
     pub access: Access,
     pub days: BTreeSet<Day>,
+    /// Those of `days` stored before schema version 3, whose derived columns
+    /// (`is_article`, `suspect_automated`, …) stay NULL until `sync --force` fetches
+    /// them again.
+    pub unassessed: BTreeSet<Day>,
 }
+
+/// One (project, access)'s days as a sink collects them row by row.
+#[derive(Default)]
+pub(crate) struct StoredDaysOf {
+    pub(crate) days: BTreeSet<Day>,
+    pub(crate) unassessed: BTreeSet<Day>,
+}
+
+impl StoredDaysOf {
+    pub(crate) fn add(&mut self, day: Day, assessed: bool) {
+        self.days.insert(day);
+        if !assessed {
+            self.unassessed.insert(day);
+        }
+    }
+}
+
+/// The column whose NULL marks a row stored before wikitop judged rows.
+pub(crate) const ASSESSED_COLUMN: &str = "is_article";
 
 /// How a sink wants finished days grouped into `write_days` calls: the sink declares
 /// it, the pipeline's writer obeys it. A sink may still split one call's days further

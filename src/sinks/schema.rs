@@ -30,6 +30,9 @@ pub enum ColumnType {
     Int64,
     /// Microsecond precision, UTC.
     Timestamp,
+    Bool,
+    /// IEEE double; only for derived ratios, never for a count.
+    Float64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,7 +73,7 @@ impl Table {
     }
 }
 
-/// A view with one row per element of a list column, the other columns repeated.
+/// A view over one table, defined once for every sink.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct View {
     pub name: &'static str,
@@ -78,10 +81,23 @@ pub struct View {
     pub from: &'static Table,
     /// Columns of `from` kept as they are.
     pub columns: &'static [&'static str],
-    /// The list column of `from` that is unnested ...
-    pub unnest: &'static str,
-    /// ... and the name of its elements.
-    pub element: &'static str,
+    pub kind: ViewKind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ViewKind {
+    /// One row per element of the list column `unnest`, named `element`, the other
+    /// columns repeated.
+    Unnest {
+        unnest: &'static str,
+        element: &'static str,
+    },
+    /// The rows where `condition` holds (SQL valid in DuckDB and GoogleSQL alike),
+    /// ordered by `order_by`.
+    Filter {
+        condition: &'static str,
+        order_by: &'static [&'static str],
+    },
 }
 
 /// One cell's value as every sink encodes and decodes it: a sink turns each variant
@@ -93,6 +109,8 @@ pub enum Value {
     String(String),
     Int(i64),
     Timestamp(Timestamp),
+    Bool(bool),
+    Float(f64),
     List(Vec<String>),
 }
 
@@ -204,6 +222,32 @@ impl Cell for u32 {
     fn from_value(value: Value) -> Result<Self, String> {
         let n = int(value)?;
         u32::try_from(n).map_err(|_| format!("{n}, expected a rank"))
+    }
+}
+
+impl Cell for bool {
+    const TYPE: ColumnType = ColumnType::Bool;
+    fn to_value(&self) -> Value {
+        Value::Bool(*self)
+    }
+    fn from_value(value: Value) -> Result<Self, String> {
+        match value {
+            Value::Bool(b) => Ok(b),
+            other => Err(unexpected(&other, "a boolean")),
+        }
+    }
+}
+
+impl Cell for f64 {
+    const TYPE: ColumnType = ColumnType::Float64;
+    fn to_value(&self) -> Value {
+        Value::Float(*self)
+    }
+    fn from_value(value: Value) -> Result<Self, String> {
+        match value {
+            Value::Float(x) => Ok(x),
+            other => Err(unexpected(&other, "a number")),
+        }
     }
 }
 
@@ -333,6 +377,13 @@ pub struct TopPageRow {
     pub categories_fetched_at: Timestamp,
     pub ingested_at: Timestamp,
     pub run_id: String,
+    pub desktop_views: Option<u64>,
+    pub desktop_share: Option<f64>,
+    pub desktop_min_views: Option<u64>,
+    pub suspect_automated: Option<bool>,
+    pub suspect_reason: Option<String>,
+    pub is_article: Option<bool>,
+    pub article_rank: Option<u32>,
 }
 
 impl TopPageRow {
@@ -354,6 +405,13 @@ impl TopPageRow {
             categories_fetched_at: row.page.fetched_at,
             ingested_at: day.ingested_at,
             run_id: day.run_id.clone(),
+            desktop_views: row.assessment.desktop.and_then(|d| d.views),
+            desktop_share: row.desktop_share(),
+            desktop_min_views: row.assessment.desktop.map(|d| d.min_views),
+            suspect_automated: Some(row.assessment.suspect.is_some()),
+            suspect_reason: row.assessment.suspect.clone(),
+            is_article: Some(row.assessment.is_article),
+            article_rank: row.assessment.article_rank,
         }
     }
 }
@@ -398,6 +456,28 @@ table! {
                 Action API (UTC).";
             ingested_at: Timestamp = "When the row was stored (UTC).";
             run_id: String = "The wikitop run that stored the row (see ingest_runs).";
+            desktop_views: Option<u64> = "Views from desktop browsers that day, from the day's \
+                desktop top list; NULL when the article is not in it (see desktop_min_views).";
+            desktop_share: Option<f64> = "desktop_views / views, from 0 to 1; NULL when \
+                desktop_views is.";
+            desktop_min_views: Option<u64> = "Views of the last article of the day's desktop top \
+                list: an article missing from it had fewer desktop views. NULL when the desktop \
+                list was not fetched (--no-desktop, an access other than all-access, or a day \
+                stored before schema version 3).",
+                note: "So a row with `desktop_views` NULL and `desktop_min_views` set has a \
+                desktop share below `desktop_min_views / views`.";
+            suspect_automated: Option<bool> = "Likely automated traffic the API did not filter: \
+                the desktop share is outside the bounds (10-90 % by default, as Wikimedia's \
+                most-read feed) or the article is on the deny list. Flagged, never dropped; NULL \
+                on days stored before schema version 3.";
+            suspect_reason: Option<String> = "Why the row is suspect; NULL when it is not.";
+            is_article: Option<bool> = "An existing page (ok or redirect) in namespace 0 that \
+                is not the wiki's main page (read from meta=siteinfo); NULL on days stored before \
+                schema version 3.";
+            article_rank: Option<u32> = "Rank among the day's articles that are not suspect, by \
+                views, ties sharing a rank as in `rank`; NULL for other rows.",
+                note: "The top 100 articles of a day are `article_rank <= 100`, or the view \
+                `top_articles`.";
         },
     }
 }
@@ -436,19 +516,49 @@ pub const TOP_PAGE_CATEGORIES: View = View {
     columns: &[
         "date", "project", "access", "rank", "article", "views", "title",
     ],
-    unnest: "categories",
-    element: "category",
+    kind: ViewKind::Unnest {
+        unnest: "categories",
+        element: "category",
+    },
+};
+
+/// What people mean by "the most read articles": articles only, suspect rows left out.
+pub const TOP_ARTICLES: View = View {
+    name: "top_articles",
+    description: "The day's articles that are not suspect, by article_rank: the top 100 \
+        articles of a day are WHERE article_rank <= 100.",
+    from: &TOP_PAGES,
+    columns: &[
+        "date",
+        "project",
+        "access",
+        "article_rank",
+        "rank",
+        "article",
+        "title",
+        "views",
+        "desktop_share",
+        "page_id",
+        "categories",
+    ],
+    kind: ViewKind::Filter {
+        condition: "article_rank IS NOT NULL",
+        order_by: &["date", "project", "access", "article_rank", "article"],
+    },
 };
 
 /// Every table, in the order they are created.
 pub const TABLES: [&Table; 2] = [&TOP_PAGES, &INGEST_RUNS];
+
+/// Every view, created after the tables.
+pub const VIEWS: [&View; 2] = [&TOP_PAGE_CATEGORIES, &TOP_ARTICLES];
 
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;
 
     use super::*;
-    use crate::model::{Access, PageInfo};
+    use crate::model::{Access, Assessment, DesktopViews, PageInfo};
 
     #[test]
     fn definitions_are_well_formed() {
@@ -481,11 +591,18 @@ mod tests {
                 assert_eq!(column.mode, Mode::Required, "{key}");
             }
         }
-        let view = TOP_PAGE_CATEGORIES;
-        for c in view.columns.iter().chain([&view.unnest]) {
-            assert!(view.from.column(c).is_some(), "{c}");
+        for view in VIEWS {
+            let extra: &[&str] = match view.kind {
+                ViewKind::Unnest { unnest, .. } => {
+                    assert_eq!(view.from.column(unnest).unwrap().mode, Mode::Repeated);
+                    &[unnest]
+                }
+                ViewKind::Filter { order_by, .. } => order_by,
+            };
+            for c in view.columns.iter().chain(extra) {
+                assert!(view.from.column(c).is_some(), "{}: {c}", view.name);
+            }
         }
-        assert_eq!(view.from.column(view.unnest).unwrap().mode, Mode::Repeated);
     }
 
     #[test]
@@ -508,6 +625,15 @@ mod tests {
                 article: "A_b".into(),
                 views: u64::MAX,
                 page: Arc::new(page),
+                assessment: Assessment {
+                    desktop: Some(DesktopViews {
+                        views: Some(7),
+                        min_views: 5,
+                    }),
+                    suspect: Some("on the deny list".into()),
+                    is_article: true,
+                    article_rank: None,
+                },
             }],
             run_id: "r".into(),
             ingested_at: Timestamp::from_microsecond(1).unwrap(),

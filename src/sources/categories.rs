@@ -93,6 +93,17 @@ pub(crate) struct Query {
     pub redirects: Vec<Mapping>,
     #[serde(default)]
     pub pages: Vec<Page>,
+    /// `meta=siteinfo&siprop=general`, when asked for.
+    #[serde(default)]
+    pub general: Option<General>,
+}
+
+/// The part of `meta=siteinfo`'s general information wikitop reads.
+#[derive(Debug, Deserialize, Clone, PartialEq)]
+pub(crate) struct General {
+    /// The main page's prefixed title, e.g. `Main Page`, `मुखपृष्ठ`,
+    /// `Wikipedia:Hauptseite` (ApiQuerySiteinfo::appendGeneralInfo).
+    pub mainpage: String,
 }
 
 #[derive(Debug, Deserialize, Clone, PartialEq)]
@@ -150,6 +161,7 @@ pub(crate) struct Merged {
     converted: HashMap<String, String>,
     redirects: HashMap<String, String>,
     pages: HashMap<String, MergedPage>,
+    main_page: Option<String>,
 }
 
 #[derive(Debug, Default, Clone, PartialEq)]
@@ -177,6 +189,9 @@ impl MergedPage {
 
 impl Merged {
     pub(crate) fn absorb(&mut self, query: Query) {
+        if let Some(general) = query.general {
+            self.main_page = Some(general.mainpage);
+        }
         for m in query.normalized {
             self.normalized.insert(m.raw_from(), m.to);
         }
@@ -209,6 +224,7 @@ impl Merged {
 
     /// Folds in the answer to another part of the same batch.
     fn extend(&mut self, other: Merged) {
+        self.main_page = self.main_page.take().or(other.main_page);
         self.normalized.extend(other.normalized);
         self.converted.extend(other.converted);
         self.redirects.extend(other.redirects);
@@ -304,14 +320,24 @@ pub(crate) fn action_url(template: &str, host: &str) -> String {
     template.replace("{host}", host)
 }
 
+/// One batch's answer: a page per article, and the wiki's main page when it was asked.
+pub(crate) struct Answer {
+    pub(crate) pages: Vec<PageInfo>,
+    pub(crate) main_page: Option<String>,
+}
+
 /// Fetches the categories of `articles` (at most 50), following every `continue`.
-/// Returns one `PageInfo` per requested article, in the same order.
+/// Returns one `PageInfo` per requested article, in the same order. With `siteinfo`,
+/// the first round also asks `meta=siteinfo` for the main page: the same request, so
+/// learning it costs nothing (MediaWiki runs meta modules beside prop ones and lists
+/// them as done in `continue`: ApiContinuationManager::getContinuation).
 pub(crate) async fn fetch_categories(
     http: &Http,
     url: &str,
     articles: &[String],
     fetched_at: Timestamp,
-) -> Result<Vec<PageInfo>> {
+    siteinfo: bool,
+) -> Result<Answer> {
     debug_assert!(articles.len() <= MAX_TITLES_PER_REQUEST);
     let requestable: Vec<&str> = articles
         .iter()
@@ -323,29 +349,64 @@ pub(crate) async fn fetch_categories(
     let merged = if requestable.is_empty() {
         Merged::default()
     } else {
-        fetch_merged(http, url, &requestable).await?
+        fetch_merged(http, url, &requestable, siteinfo).await?
     };
-    Ok(articles
-        .iter()
-        .map(|a| match a.as_str() {
-            NO_TITLE => PageInfo::without_page(a, PageStatus::NoTitle, fetched_at),
-            _ => merged.resolve(a, fetched_at),
-        })
-        .collect())
+    Ok(Answer {
+        pages: articles
+            .iter()
+            .map(|a| match a.as_str() {
+                NO_TITLE => PageInfo::without_page(a, PageStatus::NoTitle, fetched_at),
+                _ => merged.resolve(a, fetched_at),
+            })
+            .collect(),
+        main_page: merged.main_page,
+    })
+}
+
+/// The wiki's main page alone, for a server that answered a batch without it.
+pub(crate) async fn fetch_main_page(http: &Http, url: &str) -> Result<String> {
+    let params = [
+        ("action", "query"),
+        ("meta", "siteinfo"),
+        ("siprop", "general"),
+        ("format", "json"),
+        ("formatversion", "2"),
+        ("maxlag", MAXLAG),
+    ];
+    let fetched = http
+        .request_json(Lane::Action, url, &params, Method::Get, check_response)
+        .await?;
+    let general = match fetched {
+        Fetched::Body(Response {
+            query:
+                Some(Query {
+                    general: Some(general),
+                    ..
+                }),
+            ..
+        }) => general,
+        _ => {
+            return Err(Error::UnexpectedResponse {
+                url: url.to_owned(),
+                what: "meta=siteinfo gave no main page".into(),
+            });
+        }
+    };
+    Ok(general.mainpage)
 }
 
 /// One batch, split in halves whenever a server refuses the request for its length or
 /// its method: a 414 costs one extra request, never a day, and the halves may fit a GET.
-async fn fetch_merged(http: &Http, url: &str, titles: &[&str]) -> Result<Merged> {
-    match fetch_rounds(http, url, titles).await {
+async fn fetch_merged(http: &Http, url: &str, titles: &[&str], siteinfo: bool) -> Result<Merged> {
+    match fetch_rounds(http, url, titles, siteinfo).await {
         Err(e) if e.is_refused_for_its_form() && titles.len() > 1 => {
             let (a, b) = titles.split_at(titles.len() / 2);
             tracing::warn!(
                 titles = titles.len(),
                 "The request was too long for the server; splitting the batch."
             );
-            let mut merged = Box::pin(fetch_merged(http, url, a)).await?;
-            merged.extend(Box::pin(fetch_merged(http, url, b)).await?);
+            let mut merged = Box::pin(fetch_merged(http, url, a, siteinfo)).await?;
+            merged.extend(Box::pin(fetch_merged(http, url, b, false)).await?);
             Ok(merged)
         }
         other => other,
@@ -353,7 +414,7 @@ async fn fetch_merged(http: &Http, url: &str, titles: &[&str]) -> Result<Merged>
 }
 
 /// Every `continue` round of one request, folded together.
-async fn fetch_rounds(http: &Http, url: &str, titles: &[&str]) -> Result<Merged> {
+async fn fetch_rounds(http: &Http, url: &str, titles: &[&str], siteinfo: bool) -> Result<Merged> {
     let titles = titles.join("|");
     let mut merged = Merged::default();
     let mut cont: Vec<(String, String)> = Vec::new();
@@ -370,6 +431,9 @@ async fn fetch_rounds(http: &Http, url: &str, titles: &[&str]) -> Result<Merged>
             ("maxlag", MAXLAG),
             ("titles", &titles),
         ];
+        if siteinfo {
+            params.extend([("meta", "siteinfo"), ("siprop", "general")]);
+        }
         params.extend(cont.iter().map(|(k, v)| (k.as_str(), v.as_str())));
         let (query, method) = if get_url_len(url, &params) <= MAX_GET_URL_BYTES {
             (&params[..], Method::Get)
@@ -527,6 +591,7 @@ mod tests {
                     categories: vec![],
                 },
             ],
+            ..Query::default()
         });
         let acdc = m.resolve("AC_DC", ts());
         assert_eq!(

@@ -5,10 +5,13 @@
 //! and the next rank is skipped), in no guaranteed order. We sort and keep every
 //! article ranked within `top`, ties included.
 
+use std::collections::{HashMap, HashSet};
+
 use serde::Deserialize;
 
 use crate::error::Result;
 use crate::http::{Fetched, Http, Lane, Verdict};
+use crate::judge::DesktopList;
 use crate::model::{Access, Day, Project, TopEntry};
 
 /// A day's top list, or the API's word that it has none for that day.
@@ -72,6 +75,49 @@ pub(crate) async fn fetch_top(
         Fetched::NotFound => TopList::NotFound,
         Fetched::Body(body) => TopList::Published(select_top(body, top)),
     })
+}
+
+/// The day's desktop top list, kept only for `articles` (the day's top list): the
+/// desktop views of each that is in it, and the views of its last article, which every
+/// article missing from it had fewer of. `None` when the API has no such list (404).
+pub(crate) async fn fetch_desktop(
+    http: &Http,
+    base: &str,
+    project: &Project,
+    day: Day,
+    articles: &[TopEntry],
+) -> Result<Option<DesktopList>> {
+    let url = top_url(base, project, Access::Desktop, day);
+    let fetched = http
+        .get_json(Lane::Pageviews, &url, &[], |body: &TopResponse| {
+            if body.items.is_empty() {
+                Verdict::Retry {
+                    reason: "the response has no items".into(),
+                    wait: None,
+                }
+            } else {
+                Verdict::Usable
+            }
+        })
+        .await?;
+    let Fetched::Body(body) = fetched else {
+        return Ok(None);
+    };
+    let wanted: HashSet<&str> = articles.iter().map(|e| e.article.as_str()).collect();
+    let mut list = DesktopList {
+        views: HashMap::new(),
+        min_views: u64::MAX,
+    };
+    for a in body.items.into_iter().flat_map(|item| item.articles) {
+        list.min_views = list.min_views.min(a.views);
+        if wanted.contains(a.article.as_str()) {
+            list.views.insert(a.article, a.views);
+        }
+    }
+    if list.min_views == u64::MAX {
+        list.min_views = 0; // an empty list: nothing had any desktop views
+    }
+    Ok(Some(list))
 }
 
 fn select_top(body: TopResponse, top: u32) -> Vec<TopEntry> {

@@ -23,7 +23,8 @@ use serde_json::{Value, json};
 use wikitop::BigQuerySettings;
 use wikitop::error::Error;
 use wikitop::model::{
-    Access, DayBatch, PageInfo, PageStatus, Project, RunRecord, RunStatus, TopRow,
+    Access, Assessment, DayBatch, DesktopViews, PageInfo, PageStatus, Project, RunRecord,
+    RunStatus, TopRow,
 };
 use wikitop::sinks::bigquery::{BigQuerySink, VERSION_LABEL};
 use wikitop::sinks::duckdb::DuckDbSink;
@@ -72,6 +73,31 @@ fn long_title(n: usize) -> String {
 
 fn ts(micros: i64) -> Timestamp {
     Timestamp::from_microsecond(micros).expect("a valid timestamp")
+}
+
+/// Every shape of judgement: desktop views absent, unknown and present (shares that
+/// no decimal writes exactly), suspect reasons built to break SQL, ranks and none.
+fn assessment(n: usize, i: usize) -> Assessment {
+    let desktop = match n % 4 {
+        0 => None,
+        1 => Some(DesktopViews {
+            views: None,
+            min_views: 1_234,
+        }),
+        _ => Some(DesktopViews {
+            views: Some(1_000_000 / 3 + n as u64),
+            min_views: 7,
+        }),
+    };
+    let suspect = n
+        .is_multiple_of(5)
+        .then(|| format!("deny list: it's \"{}\" \\ {n}", HOSTILE[n % HOSTILE.len()]));
+    Assessment {
+        desktop,
+        is_article: !n.is_multiple_of(3),
+        article_rank: (!n.is_multiple_of(3) && suspect.is_none()).then_some(i as u32 + 1),
+        suspect,
+    }
 }
 
 /// The page behind an article, with every status and shape of category list.
@@ -152,6 +178,7 @@ fn day_batch(project: &str, access: Access, day: Date, variant: u64, run_id: &st
             article: article.clone(),
             views,
             page: Arc::new(page(&article, n, fetched_at)),
+            assessment: assessment(n, i),
         });
     }
     DayBatch {
@@ -747,11 +774,13 @@ async fn stored_days_for_ranges(store: impl Store) {
                 project: de_wiki,
                 access: Access::MobileWeb,
                 days: BTreeSet::from([date(2023, 4, 2)]),
+                unassessed: BTreeSet::new(),
             },
             StoredDays {
                 project: en_wiki,
                 access: Access::AllAccess,
                 days: all,
+                unassessed: BTreeSet::new(),
             },
         ]
     );

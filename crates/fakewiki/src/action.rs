@@ -43,6 +43,9 @@ const DEFAULT_CLLIMIT: usize = 10;
 const CATEGORY_NS: i32 = 14;
 /// The value of `continue` that goes with a `clcontinue` when no generator is used.
 const CONTINUE_TOKEN: &str = "||";
+/// The same when `meta=siteinfo` ran beside the categories: finished modules follow
+/// the `||` and are skipped on the next round (ApiContinuationManager::getContinuation).
+const CONTINUE_TOKEN_SITEINFO: &str = "||siteinfo";
 
 const DOCREF: &str = "See https://en.wikipedia.org/w/api.php for API usage. Subscribe to the mediawiki-api-announce mailing list at &lt;https://lists.wikimedia.org/postorius/lists/mediawiki-api-announce.lists.wikimedia.org/&gt; for notice of API deprecations and breaking changes.";
 
@@ -68,6 +71,8 @@ const KNOWN_PARAMS: &[&str] = &[
     "errorformat",
     "errorlang",
     "origin",
+    "meta",
+    "siprop",
     "assert",
     "assertuser",
     "curtimestamp",
@@ -268,6 +273,20 @@ struct Settings {
     limit: usize,
     show_hidden: bool,
     convert: bool,
+    /// `meta=siteinfo&siprop=general` was asked.
+    siteinfo: bool,
+    /// `prop=categories` was asked (it may be left out when only siteinfo is).
+    categories: bool,
+}
+
+impl Settings {
+    fn continue_token(&self) -> &'static str {
+        if self.siteinfo {
+            CONTINUE_TOKEN_SITEINFO
+        } else {
+            CONTINUE_TOKEN
+        }
+    }
 }
 
 fn require(params: &Params, name: &str, value: &str) -> Result<(), ApiError> {
@@ -290,8 +309,26 @@ fn settings(params: &Params, warnings: &mut Warnings) -> Result<Settings, ApiErr
     require(params, "action", "query")?;
     require(params, "format", "json")?;
     require(params, "formatversion", "2")?;
-    require(params, "prop", "categories")?;
-    if params.get("redirects").is_none() {
+    let siteinfo = match params.get("meta") {
+        None => false,
+        Some("siteinfo") => {
+            require(params, "siprop", "general")?;
+            true
+        }
+        Some(v) => {
+            return Err(ApiError::new(
+                "badvalue",
+                format!(
+                    "Unrecognized value for parameter \"meta\": {v}. (fakewiki serves only meta=siteinfo.)"
+                ),
+            ));
+        }
+    };
+    let categories = !(siteinfo && params.get("prop").is_none());
+    if categories {
+        require(params, "prop", "categories")?;
+    }
+    if categories && params.get("redirects").is_none() {
         return Err(ApiError::new(
             "missingparam",
             "The \"redirects\" parameter must be set. (fakewiki requires redirects=1 so that redirects resolve to their targets.)",
@@ -346,6 +383,8 @@ fn settings(params: &Params, warnings: &mut Warnings) -> Result<Settings, ApiErr
         limit,
         show_hidden,
         convert,
+        siteinfo,
+        categories,
     })
 }
 
@@ -373,7 +412,7 @@ struct WarningOut {
     warnings: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, Default)]
 struct QueryOut {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     normalized: Vec<NormalizedOut>,
@@ -384,6 +423,17 @@ struct QueryOut {
     /// Absent when no title produced a page (ApiQuery::outputGeneralPageInfo).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pages: Vec<PageOut>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    general: Option<GeneralOut>,
+}
+
+/// Part of `meta=siteinfo&siprop=general` (ApiQuerySiteinfo::appendGeneralInfo): the
+/// main page's prefixed title, with spaces.
+#[derive(Serialize)]
+struct GeneralOut {
+    mainpage: String,
+    sitename: &'static str,
+    lang: String,
 }
 
 #[derive(Serialize)]
@@ -566,7 +616,7 @@ impl Batch {
     }
 
     /// The first row of this response: 0, or exactly where a previous response stopped.
-    fn start_row(&self, params: &Params, limit: usize) -> Result<usize, ApiError> {
+    fn start_row(&self, params: &Params, limit: usize, expected: &str) -> Result<usize, ApiError> {
         let token = params.get("continue");
         let Some(clcontinue) = params.get("clcontinue") else {
             // `continue=` (empty) is how a client opts into continuation on its first call.
@@ -575,7 +625,7 @@ impl Batch {
                 Some(_) => Err(ApiError::bad_continue()),
             };
         };
-        if token != Some(CONTINUE_TOKEN) {
+        if token != Some(expected) {
             return Err(ApiError::bad_continue());
         }
         (limit..self.rows.len())
@@ -591,7 +641,7 @@ impl Batch {
             .flatten()
             .map(|clcontinue| ContinueOut {
                 clcontinue,
-                token: CONTINUE_TOKEN,
+                token: settings.continue_token(),
             });
         let mut slices: Vec<Vec<CategoryOut>> = self.good.iter().map(|_| Vec::new()).collect();
         for &(g, c) in &self.rows[start..end] {
@@ -624,6 +674,7 @@ impl Batch {
                 converted: self.converted,
                 redirects: self.redirects,
                 pages,
+                general: None,
             }),
         }
     }
@@ -641,7 +692,7 @@ fn query_categories(
         .filter(|v| !v.is_empty())
         .map(split_multi)
         .unwrap_or_default();
-    let response = if titles.is_empty() {
+    let mut response = if titles.is_empty() || !settings.categories {
         // The real API's whole answer to a query about nothing.
         QueryResponse {
             batchcomplete: Some(true),
@@ -662,9 +713,19 @@ fn query_categories(
         let mut seen = HashSet::new();
         titles.retain(|t| seen.insert(t.clone()));
         let batch = Batch::build(universe, project, &titles, settings.convert);
-        let start = batch.start_row(params, settings.limit)?;
+        let start = batch.start_row(params, settings.limit, settings.continue_token())?;
         batch.into_response(start, &settings, warnings)
     };
+    // A continued round lists siteinfo as done; only the first round runs it.
+    let continued = params.get("continue").is_some_and(|c| !c.is_empty());
+    if settings.siteinfo && !continued {
+        let query = response.query.get_or_insert_with(QueryOut::default);
+        query.general = Some(GeneralOut {
+            mainpage: site(project).main_page.to_owned(),
+            sitename: "Wikipedia",
+            lang: project.split('.').next().unwrap_or_default().to_owned(),
+        });
+    }
     serde_json::to_vec(&response)
         .map(|body| Reply::json(StatusCode::OK, body))
         .map_err(|e| ApiError::new("internal_api_error", e.to_string()))

@@ -36,6 +36,9 @@ pub(crate) struct Site {
     variants: &'static [(&'static str, &'static str)],
     /// Canonical special page name → local name (`specialPageAliases` in MessagesXx.php).
     specials: &'static [(&'static str, &'static str)],
+    /// The main page's prefixed title, as `meta=siteinfo` names it: in the main
+    /// namespace on some wikis, in the project namespace on others (the real ones).
+    pub(crate) main_page: &'static str,
 }
 
 const ENGLISH: Site = Site {
@@ -43,6 +46,7 @@ const ENGLISH: Site = Site {
     aliases: &[("wp", 4), ("image", 6)],
     variants: &[],
     specials: &[],
+    main_page: "Main Page",
 };
 
 const GERMAN: Site = Site {
@@ -50,6 +54,7 @@ const GERMAN: Site = Site {
     aliases: &[],
     variants: &[],
     specials: &[("Search", "Suche")],
+    main_page: "Wikipedia:Hauptseite",
 };
 
 const FRENCH: Site = Site {
@@ -62,6 +67,7 @@ const FRENCH: Site = Site {
     aliases: &[],
     variants: &[],
     specials: &[("Search", "Recherche")],
+    main_page: "Wikipédia:Accueil principal",
 };
 
 /// hi.wikipedia's namespace names (its `Special:AllPages` namespace menu).
@@ -80,6 +86,7 @@ const HINDI: Site = Site {
     aliases: &[("wp", 4)],
     variants: &[],
     specials: &[("Search", "खोज")],
+    main_page: "मुखपृष्ठ",
 };
 
 /// zh.wikipedia keeps canonical names and converts between Chinese variants
@@ -93,6 +100,7 @@ const CHINESE: Site = Site {
         ("臺北", "台北"),
     ],
     specials: &[],
+    main_page: "Wikipedia:首页",
 };
 
 /// The conventions of `project` (`en.wikipedia`); unknown wikis behave like English.

@@ -179,8 +179,33 @@ async fn client_rows(
         .filter(|a| a.1 <= top)
         .collect();
     articles.sort_by(|a, b| a.1.cmp(&b.1).then_with(|| a.0.cmp(&b.0)));
+    let desktop_path = top_path(project, day).replace("/all-access/", "/desktop/");
+    let desktop = get(wiki, &desktop_path).await.json();
+    let desktop: HashMap<String, u64> = desktop["items"][0]["articles"]
+        .as_array()
+        .expect("desktop articles")
+        .iter()
+        .map(|a| {
+            (
+                a["article"].as_str().unwrap().to_owned(),
+                a["views"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    let desktop_min = desktop.values().copied().min();
 
     let host = format!("{project}.org");
+    // The main page, from siteinfo asked alone (the real API answers it without `prop`).
+    let general = get(
+        wiki,
+        &format!("/{host}/w/api.php?action=query&meta=siteinfo&siprop=general&format=json&formatversion=2"),
+    )
+    .await
+    .json();
+    let main_page = general["query"]["general"]["mainpage"]
+        .as_str()
+        .expect("siteinfo names the main page")
+        .to_owned();
     let mut normalized = HashMap::new();
     let mut redirects = HashMap::new();
     let mut pages: HashMap<String, Value> = HashMap::new();
@@ -259,6 +284,9 @@ async fn client_rows(
                 page_status: "invalid".to_owned(),
                 categories: Vec::new(),
                 hidden_categories: Vec::new(),
+                desktop_views: desktop.get(&article).copied(),
+                desktop_min_views: desktop_min,
+                is_article: false,
             };
             if article == NO_TITLE {
                 row.page_status = "no_title".to_owned();
@@ -304,6 +332,9 @@ async fn client_rows(
             row.categories.dedup();
             row.hidden_categories.sort();
             row.hidden_categories.dedup();
+            row.is_article = matches!(row.page_status.as_str(), "ok" | "redirect")
+                && row.namespace == Some(0)
+                && title != main_page;
             row.title = title;
             row
         })

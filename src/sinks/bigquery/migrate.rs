@@ -100,7 +100,9 @@ pub(super) async fn apply(clients: &Clients, settings: &BigQuerySettings, from: 
             migration.to
         );
         for change in migration.changes {
-            step(clients, settings, change)
+            // Boxed: a step's job futures are deep, and a migration runs many of them
+            // inside `open`, on whatever stack the caller has.
+            Box::pin(step(clients, settings, change))
                 .await
                 .map_err(|e| Error::store(&doing, e))?;
         }

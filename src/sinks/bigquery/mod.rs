@@ -42,7 +42,7 @@ use self::client::Clients;
 use self::jobs::{Jobs, ResultRows};
 use self::rows::{cells, scalar_param, string_param};
 use super::schema::{INGEST_RUNS, TOP_PAGES};
-use super::{Sink, StoredDays};
+use super::{Sink, StoredDays, StoredDaysOf};
 use crate::error::{Error, Message, Result};
 use crate::model::{Access, Day, DayBatch, Project, RunRecord, RunStatus};
 use crate::settings::BigQuerySettings;
@@ -310,19 +310,23 @@ impl Sink for BigQuerySink {
         let what = "listing the days stored in BigQuery";
         let sql = sql::all_stored_days(&sql::table_path(&self.settings, TOP_PAGES.name));
         let result = self.query(what, &sql, Vec::new()).await?;
-        let mut grouped: BTreeMap<(String, String), BTreeSet<Day>> = BTreeMap::new();
+        let mut grouped: BTreeMap<(String, String), StoredDaysOf> = BTreeMap::new();
         for row in &result {
-            let (project, access, date) = decode(
+            let (project, access, date, assessed) = decode(
                 what,
-                cells(row, 3).and_then(|c| {
+                cells(row, 4).and_then(|c| {
                     Ok((
                         rows::req_str(c[0], "project")?.to_owned(),
                         rows::req_str(c[1], "access")?.to_owned(),
                         rows::date(c[2], "date")?,
+                        rows::req_str(c[3], "assessed")? == "true",
                     ))
                 }),
             )?;
-            grouped.entry((project, access)).or_default().insert(date);
+            grouped
+                .entry((project, access))
+                .or_default()
+                .add(date, assessed);
         }
         grouped
             .into_iter()
@@ -335,7 +339,8 @@ impl Sink for BigQuerySink {
                             .map_err(|e: crate::model::UnknownProject| e.to_string()),
                     )?,
                     access: decode(what, access.parse())?,
-                    days,
+                    days: days.days,
+                    unassessed: days.unassessed,
                 })
             })
             .collect()

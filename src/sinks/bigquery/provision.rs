@@ -14,7 +14,7 @@ use super::jobs::{api_error, retrying};
 use super::{migrate, schema, sql};
 use crate::error::{Error, Result};
 use crate::settings::BigQuerySettings;
-use crate::sinks::schema::{SCHEMA_VERSION, TABLES, TOP_PAGE_CATEGORIES, Table as Definition};
+use crate::sinks::schema::{SCHEMA_VERSION, TABLES, Table as Definition, VIEWS};
 
 type ApiResult<T> = std::result::Result<T, google_cloud_bigquery_v2::Error>;
 
@@ -216,7 +216,7 @@ pub(super) async fn tables(
     let mut version = migrate::version(settings, &got)?;
     let migrating = create && version < SCHEMA_VERSION;
     if migrating {
-        migrate::apply(clients, settings, version).await?;
+        Box::pin(migrate::apply(clients, settings, version)).await?;
         version = SCHEMA_VERSION;
         for (i, table) in TABLES.iter().enumerate() {
             got[i] = self::table(&clients.tables, settings, table.name, &wanted[i], false).await?;
@@ -230,12 +230,13 @@ pub(super) async fn tables(
     if migrating {
         migrate::stamp(&clients.tables, settings, &got).await?;
     }
-    let view = TOP_PAGE_CATEGORIES;
-    let wanted = schema::view_resource(&view, &sql::table_path(settings, view.from.name));
-    if let Got::Found(found) =
-        self::table(&clients.tables, settings, view.name, &wanted, create).await?
-    {
-        check_table(view.name, None, &wanted, &found, version)?;
+    for view in VIEWS {
+        let wanted = schema::view_resource(view, &sql::table_path(settings, view.from.name));
+        if let Got::Found(found) =
+            self::table(&clients.tables, settings, view.name, &wanted, create).await?
+        {
+            check_table(view.name, None, &wanted, &found, version)?;
+        }
     }
     Ok(version)
 }
@@ -334,7 +335,10 @@ mod tests {
             check_table("top_pages", def, &wanted, &view, v),
             Err(Error::SchemaMismatch { .. })
         ));
-        let wanted_view = schema::view_resource(&TOP_PAGE_CATEGORIES, "`p.d.top_pages`");
+        let wanted_view = schema::view_resource(
+            &crate::sinks::schema::TOP_PAGE_CATEGORIES,
+            "`p.d.top_pages`",
+        );
         assert!(check_table("top_page_categories", None, &wanted_view, &view, v).is_ok());
         assert!(check_table("top_page_categories", None, &wanted_view, &good, v).is_err());
     }

@@ -222,7 +222,7 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
-    use crate::model::{Access, PageInfo, PageStatus, RunStatus, TopRow};
+    use crate::model::{Access, Assessment, DesktopViews, PageInfo, PageStatus, RunStatus, TopRow};
 
     fn day() -> DayBatch {
         let page = PageInfo {
@@ -243,6 +243,15 @@ mod tests {
                 article: "😀\t%00".into(),
                 views: u64::MAX,
                 page: Arc::new(page),
+                assessment: Assessment {
+                    desktop: Some(DesktopViews {
+                        views: Some(u64::MAX / 3),
+                        min_views: 1,
+                    }),
+                    suspect: None,
+                    is_article: true,
+                    article_rank: Some(1),
+                },
             }],
             run_id: "run 1".into(),
             ingested_at: Timestamp::from_microsecond(1_680_393_600_000_001).unwrap(),

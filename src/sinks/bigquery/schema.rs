@@ -10,7 +10,7 @@ use google_cloud_bigquery_v2::model::{
 use jiff::Timestamp;
 use serde_json::Value as Json;
 
-use crate::sinks::schema::{Column, ColumnType, Mode, Table, Value, View};
+use crate::sinks::schema::{Column, ColumnType, Mode, Table, Value, View, ViewKind};
 
 pub(crate) fn type_name(ty: ColumnType) -> &'static str {
     match ty {
@@ -18,6 +18,8 @@ pub(crate) fn type_name(ty: ColumnType) -> &'static str {
         ColumnType::String => "STRING",
         ColumnType::Int32 | ColumnType::Int64 => "INT64",
         ColumnType::Timestamp => "TIMESTAMP",
+        ColumnType::Bool => "BOOL",
+        ColumnType::Float64 => "FLOAT64",
     }
 }
 
@@ -70,17 +72,19 @@ pub(super) fn view_resource(view: &View, from: &str) -> TableResource {
 }
 
 fn view_sql(view: &View, from: &str) -> String {
-    let columns = view
-        .columns
-        .iter()
-        .chain([&view.element])
-        .copied()
-        .collect::<Vec<_>>()
-        .join(", ");
-    format!(
-        "SELECT {columns}\nFROM {from}, UNNEST({}) AS {}",
-        view.unnest, view.element
-    )
+    let columns = view.columns.join(", ");
+    match view.kind {
+        ViewKind::Unnest { unnest, element } => {
+            format!("SELECT {columns}, {element}\nFROM {from}, UNNEST({unnest}) AS {element}")
+        }
+        ViewKind::Filter {
+            condition,
+            order_by,
+        } => format!(
+            "SELECT {columns}\nFROM {from}\nWHERE {condition}\nORDER BY {}",
+            order_by.join(", ")
+        ),
+    }
 }
 
 /// BigQuery answers `tables.get` with the legacy type names (`INTEGER` for a column
@@ -179,6 +183,9 @@ pub(super) fn to_json(table: &Table, values: &[Value], out: &mut String) {
             Value::String(s) => push_json_string(out, s),
             Value::Int(n) => push_json_string(out, &n.to_string()),
             Value::Timestamp(t) => push_json_string(out, &t.as_microsecond().to_string()),
+            Value::Bool(b) => push_json_string(out, if *b { "true" } else { "false" }),
+            // Rust prints the shortest decimal that reads back as the same double.
+            Value::Float(x) => push_json_string(out, &x.to_string()),
             Value::List(items) => {
                 out.push('[');
                 for (k, item) in items.iter().enumerate() {
@@ -234,6 +241,19 @@ pub(super) fn from_cell(column: &Column, cell: &Json) -> Result<Value, String> {
                 .map_err(|_| format!("column `{name}` holds `{text}`, expected a date"))?,
         ),
         ColumnType::Int32 | ColumnType::Int64 => Value::Int(int()?),
+        ColumnType::Bool => match text {
+            "true" => Value::Bool(true),
+            "false" => Value::Bool(false),
+            _ => {
+                return Err(format!(
+                    "column `{name}` holds `{text}`, expected a boolean"
+                ));
+            }
+        },
+        ColumnType::Float64 => Value::Float(
+            text.parse()
+                .map_err(|_| format!("column `{name}` holds `{text}`, expected a number"))?,
+        ),
         ColumnType::Timestamp => {
             Value::Timestamp(Timestamp::from_microsecond(int()?).map_err(|_| {
                 format!("column `{name}` holds `{text}`, out of the timestamp range")

@@ -105,7 +105,11 @@ pub(super) fn stored_days(table: &str) -> String {
 
 /// Every stored (project, access, date).
 pub(super) fn all_stored_days(table: &str) -> String {
-    format!("SELECT DISTINCT `project`, `access`, `date` FROM {table}")
+    format!(
+        "SELECT `project`, `access`, `date`, LOGICAL_AND({} IS NOT NULL) AS assessed \
+         FROM {table} GROUP BY `project`, `access`, `date`",
+        quoted(crate::sinks::ASSESSED_COLUMN)
+    )
 }
 
 /// The latest `@limit` runs, newest first, every column in the definition's order.

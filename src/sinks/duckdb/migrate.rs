@@ -15,8 +15,8 @@ use tracing::info;
 
 use super::sql::{self, ident, literal};
 use crate::error::{Error, Result};
-use crate::sinks::schema::migrations::{Change, Migration, pending};
-use crate::sinks::schema::{Mode, TABLES, TOP_PAGE_CATEGORIES, Table};
+use crate::sinks::schema::migrations::{Change, MIGRATIONS, Migration, pending};
+use crate::sinks::schema::{Mode, TABLES, Table, VIEWS};
 
 pub(super) const META: &str = "wikitop_meta";
 
@@ -134,7 +134,7 @@ pub(super) fn open_for_writing(
     tx.execute_batch(&ddl)
         .map_err(store_err("creating the tables"))?;
     for table in TABLES {
-        check(&tx, table, from)?;
+        check(&tx, table, from, false)?;
     }
     if found != Found::Version(latest) {
         tx.execute_batch(CREATE_META)
@@ -151,14 +151,17 @@ pub(super) fn open_for_writing(
     for table in TABLES {
         describe.push_str(&sql::describe(table));
     }
-    describe.push_str(&sql::create_view(&TOP_PAGE_CATEGORIES));
+    for view in VIEWS {
+        describe.push_str(&sql::create_view(view));
+    }
     tx.execute_batch(&describe)
         .map_err(store_err("describing the tables"))?;
     tx.commit().map_err(store_err("committing the schema"))
 }
 
 /// Checks a store opened read-only: refuses an empty, newer or foreign one. An older
-/// one is read as it is when its tables have today's columns.
+/// one is read as it is: it may lack the columns its pending migrations add, which
+/// readers of an older store do without (see `DuckDbSink::judged_column`).
 pub(super) fn check_read_only(conn: &Connection, store: &str) -> Result<()> {
     let found = inspect(conn, store)?;
     if found == Found::Nothing {
@@ -169,7 +172,7 @@ pub(super) fn check_read_only(conn: &Connection, store: &str) -> Result<()> {
     }
     let from = version_of(&found, store, crate::sinks::schema::SCHEMA_VERSION)?;
     for table in TABLES {
-        check(conn, table, from)?;
+        check(conn, table, from, true)?;
     }
     Ok(())
 }
@@ -200,8 +203,9 @@ fn apply(conn: &Connection, change: &Change) -> duckdb::Result<()> {
 }
 
 /// Refuses a table whose columns differ from the definition by name or type (order
-/// does not matter: every statement names its columns).
-fn check(conn: &Connection, table: &Table, version: u32) -> Result<()> {
+/// does not matter: every statement names its columns). When `older_ok`, a column
+/// that a migration after `version` adds may be missing.
+fn check(conn: &Connection, table: &Table, version: u32, older_ok: bool) -> Result<()> {
     let doing = "reading the schema";
     let mut stmt = conn
         .prepare(
@@ -214,10 +218,18 @@ fn check(conn: &Connection, table: &Table, version: u32) -> Result<()> {
         .query_map([table.name], |r| Ok((r.get(0)?, r.get(1)?)))
         .and_then(|rows| rows.collect())
         .map_err(store_err(doing))?;
+    let not_yet: Vec<&str> = pending(MIGRATIONS, version)
+        .iter()
+        .flat_map(|m| m.changes)
+        .map(Change::added_column)
+        .filter(|(t, _, _)| older_ok && t.name == table.name)
+        .map(|(_, c, _)| c.name)
+        .collect();
     let mut diffs = Vec::new();
     for c in table.columns {
         let want = sql::column_type(c);
         match found.get(c.name) {
+            None if not_yet.contains(&c.name) => {}
             None => diffs.push(format!("column `{}` is missing", c.name)),
             Some(ty) if *ty != want => {
                 diffs.push(format!("column `{}` is {ty}, expected {want}", c.name));
@@ -248,7 +260,7 @@ fn check(conn: &Connection, table: &Table, version: u32) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sinks::schema::migrations::{MIGRATIONS, TEST_ADD_COLUMN};
+    use crate::sinks::schema::migrations::{Change, MIGRATIONS, TEST_ADD_COLUMN};
     use crate::sinks::schema::{SCHEMA_VERSION, TOP_PAGES};
 
     fn version(conn: &Connection) -> i64 {
@@ -256,11 +268,23 @@ mod tests {
             .unwrap()
     }
 
-    /// A store as the first release left it: today's tables, no version.
+    /// A store as the first release left it: today's tables without the columns added
+    /// since, no version.
     fn first_release() -> Connection {
         let conn = Connection::open_in_memory().unwrap();
         for table in TABLES {
             conn.execute_batch(&sql::create_table(table)).unwrap();
+        }
+        for (table, column, _) in MIGRATIONS
+            .iter()
+            .flat_map(|m| m.changes)
+            .map(Change::added_column)
+        {
+            conn.execute_batch(&format!(
+                "ALTER TABLE {} DROP COLUMN {};",
+                table.name, column.name
+            ))
+            .unwrap();
         }
         conn.execute_batch(
             "INSERT INTO top_pages VALUES ('2023-04-01', 'en.wikipedia', 'all-access', 1, 'A', \
@@ -303,13 +327,10 @@ mod tests {
     #[test]
     fn a_column_is_added_and_filled() {
         static STEPS: &[Migration] = &[
+            MIGRATIONS[0],
+            MIGRATIONS[1],
             Migration {
-                to: 2,
-                what: "version",
-                changes: &[],
-            },
-            Migration {
-                to: 3,
+                to: 4,
                 what: "views again",
                 changes: &[TEST_ADD_COLUMN],
             },
@@ -318,7 +339,7 @@ mod tests {
         conn.execute_batch("ALTER TABLE top_pages DROP COLUMN views")
             .unwrap();
         open_for_writing(&mut conn, "m", STEPS).unwrap();
-        assert_eq!(version(&conn), 3);
+        assert_eq!(version(&conn), 4);
         let views: Vec<i64> = conn
             .prepare("SELECT views FROM top_pages ORDER BY rank")
             .unwrap()
@@ -327,9 +348,9 @@ mod tests {
             .collect::<duckdb::Result<_>>()
             .unwrap();
         assert_eq!(views, [10, 20], "filled with rank * 10");
-        // A store at version 3 is newer than this build's.
+        // A store at version 4 is newer than this build's.
         let err = check_read_only(&conn, "m").unwrap_err();
-        assert!(matches!(err, Error::StoreTooNew { found: 3, .. }), "{err}");
+        assert!(matches!(err, Error::StoreTooNew { found: 4, .. }), "{err}");
         assert!(err.is_usage());
     }
 

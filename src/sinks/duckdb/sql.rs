@@ -9,7 +9,7 @@
 
 use duckdb::types::Value as DuckValue;
 
-use crate::sinks::schema::{Column, ColumnType, Mode, Table, Value, View};
+use crate::sinks::schema::{Column, ColumnType, Mode, Table, Value, View, ViewKind};
 
 /// Joins list values in the stage; never part of a MediaWiki title (control character).
 pub(super) const LIST_SEP: char = '\u{1f}';
@@ -21,6 +21,8 @@ pub(crate) fn column_type(c: &Column) -> String {
         ColumnType::Int32 => "INTEGER",
         ColumnType::Int64 => "BIGINT",
         ColumnType::Timestamp => "TIMESTAMP",
+        ColumnType::Bool => "BOOLEAN",
+        ColumnType::Float64 => "DOUBLE",
     };
     match c.mode {
         Mode::Repeated => format!("{base}[]"),
@@ -78,13 +80,21 @@ pub(super) fn describe(table: &Table) -> String {
 
 pub(super) fn create_view(view: &View) -> String {
     let mut columns: Vec<String> = view.columns.iter().map(|c| ident(c)).collect();
-    columns.push(format!(
-        "unnest({}) AS {}",
-        ident(view.unnest),
-        ident(view.element)
-    ));
+    let mut tail = String::new();
+    match view.kind {
+        ViewKind::Unnest { unnest, element } => {
+            columns.push(format!("unnest({}) AS {}", ident(unnest), ident(element)));
+        }
+        ViewKind::Filter {
+            condition,
+            order_by,
+        } => {
+            let order: Vec<String> = order_by.iter().map(|c| ident(c)).collect();
+            tail = format!(" WHERE {condition} ORDER BY {}", order.join(", "));
+        }
+    }
     format!(
-        "CREATE OR REPLACE VIEW {} AS SELECT {} FROM {};\nCOMMENT ON VIEW {} IS {};\n",
+        "CREATE OR REPLACE VIEW {} AS SELECT {} FROM {}{tail};\nCOMMENT ON VIEW {} IS {};\n",
         ident(view.name),
         columns.join(", "),
         ident(view.from.name),
@@ -98,6 +108,8 @@ fn stage_type(c: &Column) -> &'static str {
         (Mode::Repeated, _) => "VARCHAR",
         (_, ColumnType::Date | ColumnType::String) => "VARCHAR",
         (_, ColumnType::Int32 | ColumnType::Int64 | ColumnType::Timestamp) => "BIGINT",
+        (_, ColumnType::Bool) => "BOOLEAN",
+        (_, ColumnType::Float64) => "DOUBLE",
     }
 }
 
@@ -124,7 +136,9 @@ pub(super) fn from_stage(c: &Column, src: &str) -> String {
         ColumnType::Date => format!("CAST({src} AS DATE)"),
         ColumnType::Int32 => format!("CAST({src} AS INTEGER)"),
         ColumnType::Timestamp => format!("make_timestamp({src})"),
-        ColumnType::String | ColumnType::Int64 => src.to_owned(),
+        ColumnType::String | ColumnType::Int64 | ColumnType::Bool | ColumnType::Float64 => {
+            src.to_owned()
+        }
     }
 }
 
@@ -138,7 +152,7 @@ fn to_stage(c: &Column) -> String {
         ColumnType::Date => format!("CAST({name} AS VARCHAR)"),
         ColumnType::Timestamp => format!("epoch_us({name})"),
         ColumnType::Int32 => format!("CAST({name} AS BIGINT)"),
-        ColumnType::String | ColumnType::Int64 => name,
+        ColumnType::String | ColumnType::Int64 | ColumnType::Bool | ColumnType::Float64 => name,
     }
 }
 
@@ -182,11 +196,18 @@ pub(super) fn insert_values(table: &Table) -> String {
 }
 
 /// The table's columns in stage form, for `SELECT … FROM table`; read with [`read`].
-pub(super) fn select_list(table: &Table) -> String {
+/// A column the store does not have (`has` says no) reads as NULL.
+pub(super) fn select_list(table: &Table, has: impl Fn(&str) -> bool) -> String {
     table
         .columns
         .iter()
-        .map(to_stage)
+        .map(|c| {
+            if has(c.name) {
+                to_stage(c)
+            } else {
+                "NULL".to_owned()
+            }
+        })
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -199,6 +220,8 @@ pub(super) fn to_param(value: &Value) -> DuckValue {
         Value::String(s) => DuckValue::Text(s.clone()),
         Value::Int(n) => DuckValue::BigInt(*n),
         Value::Timestamp(t) => DuckValue::BigInt(t.as_microsecond()),
+        Value::Bool(b) => DuckValue::Boolean(*b),
+        Value::Float(x) => DuckValue::Double(*x),
         Value::List(items) => {
             let mut joined = String::new();
             for (i, item) in items.iter().enumerate() {
@@ -243,6 +266,12 @@ pub(super) fn read(
             (_, ColumnType::Int32 | ColumnType::Int64) => row
                 .get::<_, Option<i64>>(i)?
                 .map_or(Value::Null, Value::Int),
+            (_, ColumnType::Bool) => row
+                .get::<_, Option<bool>>(i)?
+                .map_or(Value::Null, Value::Bool),
+            (_, ColumnType::Float64) => row
+                .get::<_, Option<f64>>(i)?
+                .map_or(Value::Null, Value::Float),
             (_, ColumnType::Timestamp) => match row.get::<_, Option<i64>>(i)? {
                 None => Value::Null,
                 Some(us) => match jiff::Timestamp::from_microsecond(us) {
@@ -297,7 +326,8 @@ mod tests {
             assert!(insert.contains(needle), "{needle}\n{insert}");
         }
         assert!(
-            select_list(&TOP_PAGES).contains("array_to_string(\"hidden_categories\", chr(31))")
+            select_list(&TOP_PAGES, |_| true)
+                .contains("array_to_string(\"hidden_categories\", chr(31))")
         );
     }
 }

@@ -52,17 +52,56 @@ pub struct Migration {
 }
 
 /// Every migration, in order; the last one's `to` is [`SCHEMA_VERSION`].
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    to: 2,
-    what: "the store records its schema version",
-    changes: &[],
-}];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        to: 2,
+        what: "the store records its schema version",
+        changes: &[],
+    },
+    Migration {
+        to: 3,
+        what: "desktop share, suspect automated traffic, articles and their rank",
+        // Derived from requests an older release never made: NULL until `--force`.
+        changes: &[
+            added("desktop_views"),
+            added("desktop_share"),
+            added("desktop_min_views"),
+            added("suspect_automated"),
+            added("suspect_reason"),
+            added("is_article"),
+            added("article_rank"),
+        ],
+    },
+];
+
+/// A `top_pages` column added empty: its values cannot be computed from the row.
+const fn added(column: &'static str) -> Change {
+    Change::AddColumn {
+        table: &super::TOP_PAGES,
+        column,
+        fill: None,
+    }
+}
 
 /// The version this build writes.
 pub const SCHEMA_VERSION: u32 = match MIGRATIONS.last() {
     Some(m) => m.to,
     None => 1,
 };
+
+/// The version whose migration added `column` to `table` (1: it was there from the
+/// start), so a reader of an older store knows what it lacks.
+pub fn added_in(table: &Table, column: &str) -> u32 {
+    MIGRATIONS
+        .iter()
+        .find(|m| {
+            m.changes.iter().any(|c| {
+                let (t, c, _) = c.added_column();
+                t.name == table.name && c.name == column
+            })
+        })
+        .map_or(1, |m| m.to)
+}
 
 /// The migrations a store at `from` lacks, in order (empty when it is current).
 pub fn pending(migrations: &'static [Migration], from: u32) -> &'static [Migration] {
