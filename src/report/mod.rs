@@ -189,11 +189,11 @@ pub struct NumberOne {
     pub views: u64,
 }
 
-/// A page whose traffic was flagged as automated on some days of the range, for one
-/// reason.
+/// A page whose traffic was flagged as automated on some days of the range.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Flagged {
     pub article: String,
+    /// Why, as stored for its most viewed flagged day.
     pub reason: String,
     pub days: u64,
     pub first: Day,

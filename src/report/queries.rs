@@ -210,19 +210,24 @@ impl Scope {
         }
     }
 
-    /// The range's pages flagged as automated traffic, whatever `--all-rows` says:
-    /// `(article, reason, days, first day, last day, views, desktop share: mean, min, max)`.
+    /// The range's pages flagged as automated traffic, whatever `--all-rows` says, one
+    /// row per page: `(article, reason, days, first day, last day, views, desktop share:
+    /// mean, min, max)`. A reason quotes the day's share, so the one shown is that of
+    /// the page's most viewed flagged day.
     pub(crate) fn flagged(&self) -> Query {
         Query {
             what: "listing flagged traffic",
             sql: format!(
-                "SELECT t.article, COALESCE(t.suspect_reason, ''), COUNT(*) AS days, MIN(t.date), \
-                        MAX(t.date), {views} AS views, AVG(t.desktop_share), MIN(t.desktop_share), \
-                        MAX(t.desktop_share) \
-                 FROM {table} AS t WHERE {RANGE} AND t.suspect_automated \
-                 GROUP BY t.article, t.suspect_reason \
+                "WITH f AS (SELECT t.article, t.date, t.views, t.desktop_share, \
+                        FIRST_VALUE(t.suspect_reason) OVER (PARTITION BY t.article \
+                            ORDER BY t.views DESC, t.date) AS reason \
+                        FROM {table} AS t WHERE {RANGE} AND t.suspect_automated) \
+                 SELECT article, COALESCE(reason, ''), COUNT(*) AS days, MIN(date), MAX(date), \
+                        {views} AS views, AVG(desktop_share), MIN(desktop_share), \
+                        MAX(desktop_share) \
+                 FROM f GROUP BY article, reason \
                  ORDER BY views DESC, article",
-                views = self.sum("t.views"),
+                views = self.sum("views"),
                 table = self.table,
             ),
             kinds: &[
