@@ -286,9 +286,6 @@ mod tests {
                 assert!(queries.iter().any(|q| q.sql.contains(w)), "{dialect:?} {w}");
             }
             for q in queries {
-                if std::env::var_os("WIKITOP_PRINT_SQL").is_some() {
-                    println!("-- {dialect:?} {}\n{};", q.what, q.sql);
-                }
                 assert!(!q.sql.contains("2024"), "dates are bound: {}", q.sql);
                 assert!(!q.sql.contains("en.wikipedia"), "{}", q.sql);
                 for u in unwanted {

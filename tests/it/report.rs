@@ -357,6 +357,7 @@ fn assert_same_figures(got: &Report, want: &Report) {
 
 /// Debian's Chromium, as `scripts/test` installs it; `WIKITOP_TEST_CHROMIUM=skip` (set by
 /// the script only when it cannot install it) skips the browser test with a message.
+#[allow(clippy::print_stderr)] // says why the browser test did not run
 fn chromium() -> Option<PathBuf> {
     match std::env::var("WIKITOP_TEST_CHROMIUM").ok().as_deref() {
         Some("skip") => {
@@ -401,6 +402,7 @@ fn browser(chromium: &Path, profile: &Path) -> Command {
 }
 
 #[test]
+#[allow(clippy::print_stderr)] // prints where the screenshot is
 fn the_report_opens_offline_in_chromium_with_every_chart_drawn() {
     let Some(chromium) = chromium() else { return };
     let fake = FakeWiki::start_blocking(Config::realistic(5)).unwrap();
