@@ -86,10 +86,13 @@ pub struct Exported {
 
 /// Writes `top_pages` and `ingest_runs` into `settings.out`, in key order.
 pub fn export(settings: &ExportSettings) -> Result<Vec<Exported>> {
-    let StoreSettings::DuckDb { path } = &settings.store else {
-        return Err(Error::ExportFromBigQuery {
-            dataset: String::new(),
-        });
+    let path = match &settings.store {
+        StoreSettings::DuckDb { path } => path,
+        StoreSettings::BigQuery(bigquery) => {
+            return Err(Error::ExportFromBigQuery {
+                dataset: bigquery.to_string(),
+            });
+        }
     };
     let sink = DuckDbSink::open_read_only(path)?;
     std::fs::create_dir_all(&settings.out).map_err(|source| Error::Output {

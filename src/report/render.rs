@@ -228,6 +228,61 @@ mod tests {
     }
 
     #[test]
+    fn names_from_the_store_are_text_never_markup() {
+        use super::super::{Categories, CategoryRow, Flagged, Streak, Summary};
+        let evil = "<script>alert(1)</script>&<img src=x>";
+        let day = date(2024, 1, 1);
+        let report = Report {
+            project: "en.wikipedia".parse().unwrap(),
+            access: crate::model::Access::AllAccess,
+            since: day,
+            until: day,
+            all_rows: false,
+            store: evil.into(),
+            generated_at: jiff::Timestamp::UNIX_EPOCH,
+            summary: Summary::default(),
+            coverage: vec![(day, DayState::Stored)],
+            categories: Categories {
+                months: vec!["2024-01".into()],
+                rows: vec![CategoryRow {
+                    category: evil.into(),
+                    page_days: 1,
+                    by_month: vec![1],
+                }],
+            },
+            streaks: vec![Streak {
+                article: evil.into(),
+                first: day,
+                last: day,
+                days: 1,
+                views: 1,
+            }],
+            number_one: vec![NumberOne {
+                day,
+                article: evil.into(),
+                views: 1,
+            }],
+            flagged: vec![Flagged {
+                article: evil.into(),
+                reason: evil.into(),
+                days: 1,
+                first: day,
+                last: day,
+                views: 1,
+                desktop_share: Some(0.95),
+                desktop_share_min: None,
+                desktop_share_max: None,
+            }],
+            runs: vec![],
+        };
+        let html = render(&report).unwrap();
+        assert!(!html.contains("<script"), "a name became markup");
+        assert!(!html.contains("<img"), "a name became markup");
+        assert!(html.contains("&lt;script&gt;") || html.contains("&lt;script>"));
+        assert!(html.contains("95.0 %"));
+    }
+
+    #[test]
     fn missing_days_read_as_ranges() {
         use DayState::*;
         let c = [
