@@ -527,6 +527,13 @@ fn print_report(out: &mut impl Write, settings: &Settings, report: &RunReport) -
         report.http_retries,
         report.throttled,
     )?;
+    for t in &report.projects {
+        writeln!(
+            out,
+            "  {}: {} day(s), {} rows, {} flagged as likely automated traffic.",
+            t.project, t.days_written, t.rows_written, t.suspect_rows
+        )?;
+    }
     for (project, day) in &report.not_published {
         writeln!(
             out,

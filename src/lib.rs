@@ -36,7 +36,7 @@ use std::sync::Arc;
 
 pub use error::{Error, Result};
 pub use http::{HttpPolicy, Rate, WaitObserver};
-pub use pipeline::{DryRun, FailedDay, Reporter, RunReport, Silent};
+pub use pipeline::{DryRun, FailedDay, ProjectTally, Reporter, RunReport, Silent};
 pub use settings::{BigQuerySettings, Settings, StoreInput, StoreSettings, SyncInput};
 pub use status::{StatusReport, status};
 

@@ -48,7 +48,7 @@ use self::write::DayWriter;
 
 pub(crate) use self::report::new_run_id;
 #[allow(unreachable_pub)] // re-exported at the crate root
-pub use self::report::{DryRun, FailedDay, Reporter, RunReport, Silent};
+pub use self::report::{DryRun, FailedDay, ProjectTally, Reporter, RunReport, Silent};
 
 /// Top lists fetched ahead of the categories stage; bounds memory.
 const TOP_LOOKAHEAD: usize = 16;

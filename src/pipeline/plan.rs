@@ -50,7 +50,9 @@ impl<'a> Planner<'a> {
     pub(super) fn dry_run(&self, plans: Plans) -> DryRun {
         let requests: u64 = plans
             .iter()
-            .map(|(_, days)| estimate_requests(days.len() as u64, self.settings.top))
+            .map(|(_, days)| {
+                estimate_requests(days.len() as u64, self.settings.top, self.settings.desktop)
+            })
             .sum();
         DryRun {
             estimated_time: self.settings.http.rate.time_for(requests),
@@ -97,12 +99,14 @@ impl<'a> Planner<'a> {
     }
 }
 
-/// Requests a run of `days` days would send with `top` articles a day.
-pub(crate) fn estimate_requests(days: u64, top: u32) -> u64 {
+/// Requests a run of `days` days would send with `top` articles a day: a top list a
+/// day, and a desktop list a day when `desktop`, plus the categories batches.
+pub(crate) fn estimate_requests(days: u64, top: u32, desktop: bool) -> u64 {
     if days == 0 {
         return 0;
     }
     let titles = top as f64 * (1.0 + (days - 1) as f64 * NEW_TITLE_SHARE);
     let batches = (titles / MAX_TITLES_PER_REQUEST as f64).ceil();
-    days + (batches * ROUNDS_PER_BATCH).ceil() as u64
+    let lists = if desktop { 2 * days } else { days };
+    lists + (batches * ROUNDS_PER_BATCH).ceil() as u64
 }

@@ -51,9 +51,46 @@ pub struct RunReport {
     pub not_published: Vec<(Project, Day)>,
     /// Filled by `--dry-run` instead of fetching.
     pub dry_run: Option<DryRun>,
+    /// What each project of the run stored, in the order they ran.
+    pub projects: Vec<ProjectTally>,
+}
+
+/// One project's share of a run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProjectTally {
+    pub project: Project,
+    pub days_written: u64,
+    pub rows_written: u64,
+    /// Rows flagged `suspect_automated`.
+    pub suspect_rows: u64,
+}
+
+impl ProjectTally {
+    pub(super) fn add(&mut self, rows: usize, suspect: usize) {
+        self.days_written += 1;
+        self.rows_written += rows as u64;
+        self.suspect_rows += suspect as u64;
+    }
 }
 
 impl RunReport {
+    /// The tally of `project`, started when its first day is stored.
+    pub(super) fn tally(&mut self, project: &Project) -> &mut ProjectTally {
+        let i = match self.projects.iter().position(|t| &t.project == project) {
+            Some(i) => i,
+            None => {
+                self.projects.push(ProjectTally {
+                    project: project.clone(),
+                    days_written: 0,
+                    rows_written: 0,
+                    suspect_rows: 0,
+                });
+                self.projects.len() - 1
+            }
+        };
+        &mut self.projects[i]
+    }
+
     pub fn status(&self) -> RunStatus {
         match (self.days_failed.is_empty(), self.days_written) {
             (true, _) => RunStatus::Ok,

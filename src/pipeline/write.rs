@@ -106,7 +106,13 @@ impl<'a, S: Sink> DayWriter<'a, S> {
         for batch in self.buffer.drain(..) {
             self.report.days_written += 1;
             self.report.rows_written += batch.rows.len() as u64;
-            tracing::info!(%project, day = %batch.date, rows = batch.rows.len(), "Stored day.");
+            let suspect = batch
+                .rows
+                .iter()
+                .filter(|r| r.assessment.suspect.is_some())
+                .count();
+            self.report.tally(project).add(batch.rows.len(), suspect);
+            tracing::info!(%project, day = %batch.date, rows = batch.rows.len(), suspect, "Stored day.");
             self.reporter
                 .day_written(project, batch.date, batch.rows.len());
         }

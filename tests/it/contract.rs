@@ -226,7 +226,19 @@ struct Row {
     categories_fetched_at: i64,
     ingested_at: i64,
     run_id: String,
+    judged: Judged,
 }
+
+/// The judged columns, the share by its bits: equal only when exactly equal.
+type Judged = (
+    Option<i64>,
+    Option<u64>,
+    Option<i64>,
+    Option<bool>,
+    Option<String>,
+    Option<bool>,
+    Option<i64>,
+);
 
 /// What the store must hold after writing `batches` (later batches of a day win).
 fn expected(batches: &[&[DayBatch]]) -> Vec<Row> {
@@ -253,6 +265,15 @@ fn expected(batches: &[&[DayBatch]]) -> Vec<Row> {
                 categories_fetched_at: r.page.fetched_at.as_microsecond(),
                 ingested_at: b.ingested_at.as_microsecond(),
                 run_id: b.run_id.clone(),
+                judged: (
+                    r.assessment.desktop.and_then(|d| d.views).map(|v| v as i64),
+                    r.desktop_share().map(f64::to_bits),
+                    r.assessment.desktop.map(|d| d.min_views as i64),
+                    Some(r.assessment.suspect.is_some()),
+                    r.assessment.suspect.clone(),
+                    Some(r.assessment.is_article),
+                    r.assessment.article_rank.map(i64::from),
+                ),
             })
         })
         .collect();
@@ -293,6 +314,35 @@ trait Store {
     async fn rows(&self, sink: &mut Self::Sink) -> Vec<Row>;
     /// Creates `top_pages` with a wrong schema before the first `open`.
     async fn create_wrong_top_pages(&self);
+    /// The view `top_articles` as (date, project, access, article_rank, article), in the
+    /// view's order; the sink is closed first (a DuckDB file has one writer).
+    async fn top_articles(&self, sink: Self::Sink) -> Vec<ArticleRow>;
+}
+
+type ArticleRow = (String, String, String, i64, String);
+
+/// `top_articles` holds exactly the rows with an `article_rank`, ordered by it per day.
+async fn top_articles_are_the_ranked_rows_in_order(store: impl Store) {
+    let mut sink = store.open().await.expect("open");
+    let days = month("en.wikipedia", Access::AllAccess, 0, "run-1");
+    write_all(&mut sink, &days).await;
+    let mut want: Vec<ArticleRow> = days
+        .iter()
+        .flat_map(|b| {
+            b.rows.iter().filter_map(move |r| {
+                Some((
+                    b.date.to_string(),
+                    b.project.to_string(),
+                    b.access.to_string(),
+                    i64::from(r.assessment.article_rank?),
+                    r.article.clone(),
+                ))
+            })
+        })
+        .collect();
+    want.sort();
+    assert!(!want.is_empty());
+    assert_eq!(store.top_articles(sink).await, want);
 }
 
 const PROJECTS: [&str; 2] = ["en.wikipedia", "de.wikipedia"];
@@ -339,10 +389,35 @@ impl Store for Duck {
                 categories_fetched_at: r.categories_fetched_at.as_microsecond(),
                 ingested_at: r.ingested_at.as_microsecond(),
                 run_id: r.run_id,
+                judged: (
+                    r.desktop_views.map(|v| v as i64),
+                    r.desktop_share.map(f64::to_bits),
+                    r.desktop_min_views.map(|v| v as i64),
+                    r.suspect_automated,
+                    r.suspect_reason,
+                    r.is_article,
+                    r.article_rank.map(i64::from),
+                ),
             }));
         }
         rows.sort();
         rows
+    }
+
+    async fn top_articles(&self, sink: DuckDbSink) -> Vec<ArticleRow> {
+        drop(sink);
+        let conn = duckdb::Connection::open(&self.path).expect("open a DuckDB file");
+        let mut stmt = conn
+            .prepare(
+                "SELECT CAST(date AS VARCHAR), project, access, article_rank, article \
+                 FROM top_articles",
+            )
+            .expect("the view exists");
+        stmt.query_map([], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })
+        .and_then(|rows| rows.collect())
+        .expect("read the view")
     }
 
     async fn create_wrong_top_pages(&self) {
@@ -557,7 +632,8 @@ impl Store for Bq {
         let sql = format!(
             "SELECT date, project, access, article, rank, views, title, page_id, namespace, \
              page_status, categories, hidden_categories, categories_fetched_at, ingested_at, \
-             run_id FROM `{}.{}.top_pages`",
+             run_id, desktop_views, desktop_share, desktop_min_views, suspect_automated, \
+             suspect_reason, is_article, article_rank FROM `{}.{}.top_pages`",
             self.project, self.dataset
         );
         let mut rows: Vec<Row> = self
@@ -580,10 +656,43 @@ impl Store for Bq {
                 categories_fetched_at: int(&c[12]).expect("categories_fetched_at"),
                 ingested_at: int(&c[13]).expect("ingested_at"),
                 run_id: string(&c[14]),
+                judged: (
+                    int(&c[15]),
+                    c[16]
+                        .as_str()
+                        .map(|s| s.parse::<f64>().expect("a float").to_bits()),
+                    int(&c[17]),
+                    c[18].as_str().map(|s| s == "true"),
+                    c[19].as_str().map(str::to_owned),
+                    c[20].as_str().map(|s| s == "true"),
+                    int(&c[21]),
+                ),
             })
             .collect();
         rows.sort();
         rows
+    }
+
+    async fn top_articles(&self, _sink: BigQuerySink) -> Vec<ArticleRow> {
+        // A view's ORDER BY orders its own rows; the outer query keeps it explicit.
+        let sql = format!(
+            "SELECT CAST(date AS STRING), project, access, article_rank, article \
+             FROM `{}.{}.top_articles` ORDER BY date, project, access, article_rank, article",
+            self.project, self.dataset
+        );
+        self.query(&sql)
+            .await
+            .iter()
+            .map(|c| {
+                (
+                    string(&c[0]),
+                    string(&c[1]),
+                    string(&c[2]),
+                    int(&c[3]).expect("article_rank"),
+                    string(&c[4]),
+                )
+            })
+            .collect()
     }
 
     async fn create_wrong_top_pages(&self) {
@@ -887,6 +996,7 @@ macro_rules! contract {
 
 contract!(
     exact_rows_for_a_month,
+    top_articles_are_the_ranked_rows_in_order,
     a_rerun_adds_nothing,
     rewriting_a_day_replaces_it_exactly,
     stored_days_for_ranges,

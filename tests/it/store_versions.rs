@@ -38,7 +38,7 @@ fn a_store_of_the_first_release_is_migrated_and_keeps_every_row() {
     let db = copy_of_fixture(dir.path());
     let stored = days(date(2023, 4, 1), date(2023, 4, 3));
     assert_eq!(version(&db), 1, "the fixture records no version");
-    assert_store_matches(&db, &fake, "en.wikipedia", &stored, 100);
+    assert_served_matches(&db, &fake, "en.wikipedia", &stored, 100);
 
     // `status` reads it as it is: read-only, nothing migrated.
     let status = run(&fake, &db, &["status"]);
@@ -46,6 +46,11 @@ fn a_store_of_the_first_release_is_migrated_and_keeps_every_row() {
     let out = text(&status.stdout);
     assert!(
         out.contains("3 day(s) stored, 2023-04-01 → 2023-04-03"),
+        "{out}"
+    );
+    assert!(
+        out.contains("3 day(s) stored before wikitop flagged rows")
+            && out.contains("2023-04-01 → 2023-04-03"),
         "{out}"
     );
     assert_eq!(version(&db), 1);
@@ -59,17 +64,24 @@ fn a_store_of_the_first_release_is_migrated_and_keeps_every_row() {
         text(&sync.stdout)
     );
     assert_eq!(version(&db), SCHEMA_VERSION);
-    assert_store_matches(&db, &fake, "en.wikipedia", &stored, 100);
+    // The new columns are there, empty: the old rows were never judged.
+    assert_served_matches(&db, &fake, "en.wikipedia", &stored, 100);
+    let status = run(&fake, &db, &["status"]);
+    assert!(
+        text(&status.stdout).contains("3 day(s) stored before wikitop flagged rows"),
+        "{}",
+        text(&status.stdout)
+    );
 
-    // A rerun that rewrites the days (`--force`) on the migrated store writes the same rows.
+    // `--force` fetches the days again and fills them: served values the same, judged.
     let again = run(&fake, &db, &["sync", "--until", "2023-04-03", "--force"]);
     assert!(again.status.success(), "{}", text(&again.stderr));
     assert_store_matches(&db, &fake, "en.wikipedia", &stored, 100);
     let status = run(&fake, &db, &["status"]);
+    let out = text(&status.stdout);
     assert!(
-        text(&status.stdout).contains("ok"),
-        "{}",
-        text(&status.stdout)
+        out.contains("ok") && !out.contains("before wikitop flagged rows"),
+        "{out}"
     );
 }
 

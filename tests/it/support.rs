@@ -151,8 +151,19 @@ pub fn read_store(db: &Path, project: &str, since: Day, until: Day) -> Vec<Store
     sink.read_rows(project, since, until).expect("rows read")
 }
 
-/// Asserts the store holds exactly what the fake served for `days`, value by value.
+/// Asserts the store holds exactly what the fake served for `days`, value by value,
+/// and every row judged as `assert_judged` computes.
 pub fn assert_store_matches(db: &Path, fake: &FakeWiki, project: &str, days: &[Date], top: u32) {
+    store_matches(db, fake, project, days, top, true);
+}
+
+/// Asserts the served columns only: a store of an older release, whose rows were never
+/// judged, keeps NULL in the judged columns.
+pub fn assert_served_matches(db: &Path, fake: &FakeWiki, project: &str, days: &[Date], top: u32) {
+    store_matches(db, fake, project, days, top, false);
+}
+
+fn store_matches(db: &Path, fake: &FakeWiki, project: &str, days: &[Date], top: u32, judged: bool) {
     let (first, last) = (days[0], days[days.len() - 1]);
     let stored = read_store(db, project, first, last);
     let mut by_day: BTreeMap<Date, BTreeMap<String, Comparable>> = BTreeMap::new();
@@ -183,6 +194,21 @@ pub fn assert_store_matches(db: &Path, fake: &FakeWiki, project: &str, days: &[D
         for (article, want) in &expected {
             assert_eq!(actual.get(article), Some(want), "{day} {article}");
         }
+        let day_rows: Vec<&StoredRow> = stored.iter().filter(|r| r.date == *day).collect();
+        if judged {
+            assert_judged(
+                &day_rows,
+                &fake.expected_day(project, "all-access", *day, top).unwrap(),
+            );
+        } else {
+            assert!(
+                day_rows.iter().all(|r| r.is_article.is_none()
+                    && r.suspect_automated.is_none()
+                    && r.article_rank.is_none()
+                    && r.desktop_views.is_none()),
+                "{day}: a row of an older release has judged columns"
+            );
+        }
         assert_eq!(
             actual.len(),
             expected.len(),
@@ -192,5 +218,55 @@ pub fn assert_store_matches(db: &Path, fake: &FakeWiki, project: &str, days: &[D
                 .filter(|a| !expected.contains_key(*a))
                 .collect::<Vec<_>>()
         );
+    }
+}
+
+/// The titles of the shipped deny list (its second column), read as data.
+fn denied_titles() -> BTreeSet<String> {
+    include_str!("../../src/deny_list.tsv")
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .filter_map(|l| l.split('\t').nth(1))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Asserts one day's judged columns against the fake's desktop list and pages, with the
+/// rules computed here independently: desktop share outside 10-90 % or not in the
+/// desktop list or a denied title is suspect; articles are ranked by views among the
+/// rows that are articles and not suspect, ties sharing a rank.
+pub fn assert_judged(stored: &[&StoredRow], expected: &[ExpectedRow]) {
+    let denied = denied_titles();
+    let suspect = |e: &ExpectedRow| {
+        denied.contains(&e.article)
+            || match e.desktop_views {
+                None => true,
+                Some(d) => d * 10 < e.views || d * 10 > e.views * 9,
+            }
+    };
+    for e in expected {
+        let row = stored
+            .iter()
+            .find(|r| r.article == e.article)
+            .unwrap_or_else(|| panic!("{} not stored", e.article));
+        let what = format!("{} {}", row.date, e.article);
+        assert_eq!(row.desktop_views, e.desktop_views, "{what}");
+        assert_eq!(row.desktop_min_views, e.desktop_min_views, "{what}");
+        assert_eq!(
+            row.desktop_share,
+            e.desktop_views.map(|d| d as f64 / e.views as f64),
+            "{what}"
+        );
+        assert_eq!(row.is_article, Some(e.is_article), "{what}");
+        assert_eq!(row.suspect_automated, Some(suspect(e)), "{what}");
+        assert_eq!(row.suspect_reason.is_some(), suspect(e), "{what}");
+        let eligible = |x: &ExpectedRow| x.is_article && !suspect(x);
+        let rank = eligible(e).then(|| {
+            1 + expected
+                .iter()
+                .filter(|x| eligible(x) && x.views > e.views)
+                .count() as u32
+        });
+        assert_eq!(row.article_rank, rank, "{what}");
     }
 }

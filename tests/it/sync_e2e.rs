@@ -60,10 +60,11 @@ async fn stored_exactly_with_the_fewest_requests(fake: FakeWiki, days: Vec<jiff:
     assert!(report.days_failed.is_empty(), "{:?}", report.days_failed);
     assert_store_matches(&db, &fake, "en.wikipedia", &days, 100);
 
-    // Requests: one top list per day; each unique article in exactly one batch of at
-    // most 50; as many rounds per batch as its category rows need at 500 a response.
+    // Requests: two top lists per day (all-access, desktop); each unique article in
+    // exactly one batch of at most 50; as many rounds per batch as its category rows
+    // need at 500 a response. The main page rides on the first batch.
     let stats = fake.stats();
-    assert_eq!(stats.top_requests, days.len() as u64);
+    assert_eq!(stats.top_requests, 2 * days.len() as u64);
     assert_eq!(
         (
             stats.title_limit_violations,
@@ -72,12 +73,33 @@ async fn stored_exactly_with_the_fewest_requests(fake: FakeWiki, days: Vec<jiff:
         ),
         (0, 0, 0)
     );
+    let category_requests = assert_fewest_category_requests(&fake, "en.wikipedia", &days);
+    assert_eq!(stats.requests, 2 * days.len() as u64 + category_requests);
+    assert_eq!(report.http_requests, stats.requests);
+
+    // A rerun: nothing to do, no request, rows untouched.
+    let before = read_store(&db, "en.wikipedia", since, until);
+    fake.reset_log();
+    let again = sync(&settings).await.unwrap();
+    assert_eq!(
+        (again.days_written, again.days_skipped, again.http_requests),
+        (0, days.len() as u64, 0)
+    );
+    assert_eq!(fake.stats().requests, 0);
+    assert_eq!(read_store(&db, "en.wikipedia", since, until), before);
+}
+
+/// Checks one project's Action API requests against the floor: each unique article of
+/// `days` in exactly one batch of at most 50, batches full, as many rounds per batch as
+/// its category rows need at 500 a response. Returns how many requests that makes.
+fn assert_fewest_category_requests(
+    fake: &FakeWiki,
+    project: &str,
+    days: &[jiff::civil::Date],
+) -> u64 {
     let mut by_article: HashMap<String, (String, usize)> = HashMap::new();
-    for day in &days {
-        for row in fake
-            .expected_day("en.wikipedia", "all-access", *day, 100)
-            .unwrap()
-        {
+    for day in days {
+        for row in fake.expected_day(project, "all-access", *day, 100).unwrap() {
             // `-` is "no title found": stored, never looked up.
             if row.article == fakewiki::NO_TITLE {
                 continue;
@@ -90,7 +112,7 @@ async fn stored_exactly_with_the_fewest_requests(fake: FakeWiki, days: Vec<jiff:
     for r in fake
         .requests()
         .iter()
-        .filter(|r| r.endpoint == Endpoint::Categories)
+        .filter(|r| r.endpoint == Endpoint::Categories && r.project.as_deref() == Some(project))
     {
         assert!(
             r.titles.len() <= 50,
@@ -109,7 +131,7 @@ async fn stored_exactly_with_the_fewest_requests(fake: FakeWiki, days: Vec<jiff:
     assert_eq!(seen.len(), unique.len(), "every article requested once");
     assert_eq!(batches.len(), unique.len().div_ceil(50), "batches are full");
     for (titles, rounds) in &batches {
-        let rows = category_rows(&fake, titles, &by_article);
+        let rows = category_rows(fake, titles, &by_article);
         assert_eq!(
             *rounds,
             rows.div_ceil(500).max(1) as u64,
@@ -117,18 +139,59 @@ async fn stored_exactly_with_the_fewest_requests(fake: FakeWiki, days: Vec<jiff:
             titles.len()
         );
     }
-    assert_eq!(report.http_requests, stats.requests);
+    batches.values().sum()
+}
 
-    // A rerun: nothing to do, no request, rows untouched.
-    let before = read_store(&db, "en.wikipedia", since, until);
-    fake.reset_log();
-    let again = sync(&settings).await.unwrap();
-    assert_eq!(
-        (again.days_written, again.days_skipped, again.http_requests),
-        (0, days.len() as u64, 0)
+/// Three wikis in one run, one of them non-Latin with a main page of its own name: each
+/// stored exactly and judged, each on its own floor plus its desktop list a day.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_wikis_in_one_run_each_on_its_own_floor_plus_one_request_a_day() {
+    let fake = FakeWiki::start(Config::realistic(11)).await.unwrap();
+    let days = days(jiff::civil::date(2024, 3, 1), jiff::civil::date(2024, 3, 7));
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("w.duckdb");
+    let mut s = settings(&fake, &db, days[0], days[6]);
+    let wikis = ["en.wikipedia", "de.wikipedia", "hi.wikipedia"];
+    s.projects = wikis.iter().map(|p| p.parse().unwrap()).collect();
+    let report = sync(&s).await.unwrap();
+    assert_eq!(report.days_written, 3 * days.len() as u64);
+    let mut floor = 0;
+    for wiki in wikis {
+        assert_store_matches(&db, &fake, wiki, &days, 100);
+        floor += 2 * days.len() as u64 + assert_fewest_category_requests(&fake, wiki, &days);
+    }
+    assert_eq!(fake.stats().requests, floor);
+    assert_eq!(report.http_requests, floor);
+
+    // The main pages go by their own names, and none of them is an article.
+    for (wiki, main_page) in [
+        ("en.wikipedia", "Main_Page"),
+        ("de.wikipedia", "Wikipedia:Hauptseite"),
+        ("hi.wikipedia", "मुखपृष्ठ"),
+    ] {
+        let rows = read_store(&db, wiki, days[0], days[0]);
+        let row = rows
+            .iter()
+            .find(|r| r.article == main_page)
+            .unwrap_or_else(|| panic!("{wiki}: {main_page} not in the top list"));
+        assert_eq!(row.is_article, Some(false), "{wiki}");
+        assert_eq!(
+            rows.iter().filter(|r| r.article_rank == Some(1)).count(),
+            1,
+            "{wiki}: one top article"
+        );
+    }
+    let status = wikitop::status(&s.store, days[0], days[6], 5)
+        .await
+        .unwrap();
+    let listed: Vec<&str> = status.projects.iter().map(|p| p.project.as_str()).collect();
+    assert_eq!(listed, ["de.wikipedia", "en.wikipedia", "hi.wikipedia"]);
+    assert!(
+        status
+            .projects
+            .iter()
+            .all(|p| p.missing_days == 0 && p.unassessed_days == 0)
     );
-    assert_eq!(fake.stats().requests, 0);
-    assert_eq!(read_store(&db, "en.wikipedia", since, until), before);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -369,8 +432,8 @@ async fn a_day_that_keeps_failing_is_reported_and_filled_by_the_next_run() {
     assert_eq!(report.days_written, 1);
     assert_eq!(
         fake.stats().top_requests,
-        1,
-        "only the missing day is fetched"
+        2,
+        "only the missing day's two lists are fetched"
     );
     assert_store_matches(&db, &fake, "en.wikipedia", &days, 100);
 }
@@ -423,7 +486,12 @@ async fn shards_cover_every_day_exactly_once() {
     }
     stored.sort();
     assert_eq!(stored, range, "each day stored by exactly one shard");
-    let mut asked: Vec<_> = fake.requests().iter().filter_map(|r| r.day).collect();
+    let mut asked: Vec<_> = fake
+        .requests()
+        .iter()
+        .filter(|r| r.path_and_query.contains("/all-access/"))
+        .filter_map(|r| r.day)
+        .collect();
     asked.sort();
     assert_eq!(asked, range, "each day's top list requested once");
 }

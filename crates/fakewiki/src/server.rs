@@ -75,9 +75,14 @@ impl Config {
         Config {
             published_until: universe.default_published_until(),
             universe,
-            known_projects: ["en.wikipedia", "de.wikipedia", "fr.wikipedia"]
-                .map(str::to_owned)
-                .to_vec(),
+            known_projects: [
+                "en.wikipedia",
+                "de.wikipedia",
+                "fr.wikipedia",
+                "hi.wikipedia",
+            ]
+            .map(str::to_owned)
+            .to_vec(),
             latency: Duration::ZERO,
             quota: None,
             fault_seed: 0x5EED,

@@ -41,6 +41,7 @@ pub use self::migrate::VERSION_LABEL;
 use self::client::Clients;
 use self::jobs::{Jobs, ResultRows};
 use self::rows::{cells, scalar_param, string_param};
+use super::schema::migrations::added_in;
 use super::schema::{INGEST_RUNS, TOP_PAGES};
 use super::{Sink, StoredDays, StoredDaysOf};
 use crate::error::{Error, Message, Result};
@@ -308,7 +309,9 @@ impl Sink for BigQuerySink {
 
     async fn all_stored_days(&mut self) -> Result<Vec<StoredDays>> {
         let what = "listing the days stored in BigQuery";
-        let sql = sql::all_stored_days(&sql::table_path(&self.settings, TOP_PAGES.name));
+        // A dataset opened read-only before its migration has no such column yet.
+        let assessed = self.schema_version >= added_in(&TOP_PAGES, crate::sinks::ASSESSED_COLUMN);
+        let sql = sql::all_stored_days(&sql::table_path(&self.settings, TOP_PAGES.name), assessed);
         let result = self.query(what, &sql, Vec::new()).await?;
         let mut grouped: BTreeMap<(String, String), StoredDaysOf> = BTreeMap::new();
         for row in &result {

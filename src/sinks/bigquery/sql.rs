@@ -104,11 +104,20 @@ pub(super) fn stored_days(table: &str) -> String {
 }
 
 /// Every stored (project, access, date).
-pub(super) fn all_stored_days(table: &str) -> String {
+/// Every stored day and whether its rows are judged (`assessed`: the dataset has the
+/// judged columns).
+pub(super) fn all_stored_days(table: &str, assessed: bool) -> String {
+    let judged = if assessed {
+        format!(
+            "LOGICAL_AND({} IS NOT NULL)",
+            quoted(crate::sinks::ASSESSED_COLUMN)
+        )
+    } else {
+        "FALSE".to_owned()
+    };
     format!(
-        "SELECT `project`, `access`, `date`, LOGICAL_AND({} IS NOT NULL) AS assessed \
-         FROM {table} GROUP BY `project`, `access`, `date`",
-        quoted(crate::sinks::ASSESSED_COLUMN)
+        "SELECT `project`, `access`, `date`, {judged} AS assessed \
+         FROM {table} GROUP BY `project`, `access`, `date`"
     )
 }
 
