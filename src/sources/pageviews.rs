@@ -50,14 +50,14 @@ pub(crate) fn top_url(base: &str, project: &Project, access: Access, day: Day) -
     )
 }
 
-pub(crate) async fn fetch_top(
+/// One top list as served; `None` for a 404. An answer without items is retried.
+async fn fetch_list(
     http: &Http,
     base: &str,
     project: &Project,
     access: Access,
     day: Day,
-    top: u32,
-) -> Result<TopList> {
+) -> Result<Option<TopResponse>> {
     let url = top_url(base, project, access, day);
     let fetched = http
         .get_json(Lane::Pageviews, &url, &[], |body: &TopResponse| {
@@ -72,8 +72,22 @@ pub(crate) async fn fetch_top(
         })
         .await?;
     Ok(match fetched {
-        Fetched::NotFound => TopList::NotFound,
-        Fetched::Body(body) => TopList::Published(select_top(body, top)),
+        Fetched::NotFound => None,
+        Fetched::Body(body) => Some(body),
+    })
+}
+
+pub(crate) async fn fetch_top(
+    http: &Http,
+    base: &str,
+    project: &Project,
+    access: Access,
+    day: Day,
+    top: u32,
+) -> Result<TopList> {
+    Ok(match fetch_list(http, base, project, access, day).await? {
+        None => TopList::NotFound,
+        Some(body) => TopList::Published(select_top(body, top)),
     })
 }
 
@@ -87,20 +101,7 @@ pub(crate) async fn fetch_desktop(
     day: Day,
     articles: &[TopEntry],
 ) -> Result<Option<DesktopList>> {
-    let url = top_url(base, project, Access::Desktop, day);
-    let fetched = http
-        .get_json(Lane::Pageviews, &url, &[], |body: &TopResponse| {
-            if body.items.is_empty() {
-                Verdict::Retry {
-                    reason: "the response has no items".into(),
-                    wait: None,
-                }
-            } else {
-                Verdict::Usable
-            }
-        })
-        .await?;
-    let Fetched::Body(body) = fetched else {
+    let Some(body) = fetch_list(http, base, project, Access::Desktop, day).await? else {
         return Ok(None);
     };
     let wanted: HashSet<&str> = articles.iter().map(|e| e.article.as_str()).collect();
