@@ -1,6 +1,8 @@
 //! The command line: clap types, turning them into `Settings`, and every line the
 //! user reads (progress bar, summaries, errors). The library never prints.
 
+mod report;
+
 use std::ffi::OsString;
 use std::io::{self, IsTerminal, Write};
 use std::path::PathBuf;
@@ -62,6 +64,10 @@ enum Command {
     Status(StatusArgs),
     /// Run `sync` now and then on a cron schedule (UTC), in the foreground.
     Schedule(ScheduleArgs),
+    /// Write the store's figures and charts as one self-contained HTML file.
+    Report(report::ReportArgs),
+    /// Write the store's tables as Parquet or CSV files for other tools.
+    Export(report::ExportArgs),
 }
 
 #[derive(Args)]
@@ -382,6 +388,8 @@ pub(crate) fn main() -> ExitCode {
         Command::Sync(args) => runtime.block_on(run_sync(args, today, interactive, cli.quiet)),
         Command::Status(args) => runtime.block_on(run_status(args, today)),
         Command::Schedule(args) => runtime.block_on(run_schedule(args, today)),
+        Command::Report(args) => runtime.block_on(report::run_report(args, today, cli.quiet)),
+        Command::Export(args) => report::run_export(args, cli.quiet),
     };
     match outcome {
         Ok(code) => code,

@@ -58,6 +58,23 @@ pub enum Error {
         found: u32,
         supported: u32,
     },
+    #[error(
+        "the store `{store}` is at schema version {found}; `wikitop report` needs version {needed}: run `wikitop sync` once to migrate it"
+    )]
+    StoreTooOld {
+        store: String,
+        found: u32,
+        needed: u32,
+    },
+    #[error(
+        "no day of {project} {access} is stored in {since}..{until}: run `wikitop sync` for it first, or choose another `--since`/`--until`"
+    )]
+    NothingToReport {
+        project: String,
+        access: &'static str,
+        since: Day,
+        until: Day,
+    },
     #[error("the store failed while {doing}")]
     Store {
         doing: String,
@@ -68,6 +85,22 @@ pub enum Error {
         "no Google Cloud credentials found: set GOOGLE_APPLICATION_CREDENTIALS to a service-account file, run `gcloud auth application-default login`, or set WIKITOP_BQ_ENDPOINT for an emulator"
     )]
     NoCredentials(#[source] Box<dyn std::error::Error + Send + Sync>),
+
+    // ---- files wikitop writes (report, export) ----
+    #[error("cannot write `{path}`: check that its directory exists and is writable")]
+    Output {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("could not draw the {chart} chart: {detail}")]
+    Chart { chart: &'static str, detail: String },
+    #[error("could not fill the report template: {0}")]
+    Template(String),
+    #[error(
+        "`wikitop export` reads a DuckDB store; for BigQuery use BigQuery's own export, e.g. `bq extract --destination_format PARQUET {dataset}.top_pages 'gs://BUCKET/top_pages-*.parquet'`"
+    )]
+    ExportFromBigQuery { dataset: String },
 
     // ---- the Wikimedia APIs ----
     #[error("{url} failed: gave up after {tries} tries in {secs:.1} s ({last})")]
@@ -107,6 +140,10 @@ impl Error {
                 | Error::StoreOpen { .. }
                 | Error::SchemaMismatch { .. }
                 | Error::StoreTooNew { .. }
+                | Error::StoreTooOld { .. }
+                | Error::NothingToReport { .. }
+                | Error::Output { .. }
+                | Error::ExportFromBigQuery { .. }
                 | Error::NoCredentials(_)
         )
     }

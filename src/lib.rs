@@ -6,6 +6,7 @@
 //! deduplicates titles across the run and assembles whole days; `sinks` store each
 //! day atomically in DuckDB (embedded default) or BigQuery (production). `settings`
 //! validates every option before any I/O; `http` holds the politeness policy.
+//! `report` and `export` read a store back (read-only) for people and other tools.
 //!
 //! ```no_run
 //! # async fn demo() -> wikitop::Result<()> {
@@ -18,11 +19,13 @@
 //! ```
 
 pub mod error;
+pub mod export;
 mod http;
 pub mod judge;
 pub mod model;
 mod pace;
 mod pipeline;
+pub mod report;
 pub mod schedule;
 pub mod settings;
 pub mod sinks;

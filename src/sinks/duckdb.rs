@@ -8,6 +8,7 @@
 //! database keeps a second wikitop process out with a clear message.
 
 mod migrate;
+pub(crate) mod query;
 pub(crate) mod sql;
 
 use std::collections::{BTreeMap, BTreeSet};

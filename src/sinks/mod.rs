@@ -13,6 +13,7 @@ pub mod bigquery;
 #[cfg(test)]
 mod docs;
 pub mod duckdb;
+pub mod read;
 pub mod schema;
 
 use std::collections::BTreeSet;

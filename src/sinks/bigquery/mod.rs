@@ -26,6 +26,7 @@ mod client;
 mod jobs;
 mod migrate;
 mod provision;
+mod query;
 mod rows;
 pub(crate) mod schema;
 mod sql;

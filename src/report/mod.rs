@@ -1,0 +1,563 @@
+//! `wikitop report`: the store, DuckDB or BigQuery, summarised as one self-contained
+//! HTML file — coverage calendar, top categories by month, longest streaks, each day's
+//! most viewed article, flagged traffic, summary and last runs.
+//!
+//! Data flows one way: `queries` writes the SQL, the sink runs it read-only
+//! ([`ReadStore`]) and returns only the aggregated figures, [`build`] assembles them
+//! into a [`Report`] (plain data, what tests compare with their own SQL), `charts`
+//! draws its charts as SVG with `plotters`, and `render` fills the `minijinja`
+//! template. Nothing is fetched from Wikimedia; nothing in the file refers to the
+//! network, so it opens offline and can be mailed as it is. The library never prints:
+//! [`write`] writes the file and says what it wrote.
+
+mod charts;
+mod format;
+mod queries;
+mod render;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use jiff::Timestamp;
+
+use crate::error::{Error, Result};
+use crate::model::{Access, Day, Project, RunRecord};
+use crate::settings::{DEFAULT_PROJECT, StoreInput, StoreSettings, parse_day};
+use crate::sinks::Sink;
+use crate::sinks::bigquery::BigQuerySink;
+use crate::sinks::duckdb::DuckDbSink;
+use crate::sinks::read::{Cell, ReadStore};
+use crate::sinks::schema::{SCHEMA_VERSION, TOP_PAGES};
+
+pub use self::format::thousands;
+pub use self::render::render;
+
+/// Where the report goes unless `--out` says otherwise.
+pub const DEFAULT_OUT: &str = "report.html";
+/// Runs the summary lists.
+const RUNS: usize = 5;
+
+/// `report` options as typed.
+#[derive(Debug, Clone, Default)]
+pub struct ReportInput {
+    pub since: Option<String>,
+    pub until: Option<String>,
+    pub project: Option<String>,
+    pub access: Option<Access>,
+    pub out: Option<PathBuf>,
+    pub all_rows: bool,
+    pub store: StoreInput,
+}
+
+/// Everything `report` needs, validated before the store is opened.
+#[derive(Debug, Clone)]
+pub struct ReportSettings {
+    /// The first day of the report; the first stored day of the project when `None`.
+    pub since: Option<Day>,
+    /// Yesterday (UTC) unless given: the latest day the Pageviews API can have.
+    pub until: Day,
+    pub project: Project,
+    pub access: Access,
+    pub out: PathBuf,
+    /// Count every row, not only the articles whose traffic is not flagged.
+    pub all_rows: bool,
+    pub store: StoreSettings,
+    /// The day the report is made (UTC): days from yesterday on may be unpublished.
+    pub today: Day,
+}
+
+impl ReportSettings {
+    pub fn resolve(input: ReportInput, today: Day) -> Result<ReportSettings> {
+        let since = input
+            .since
+            .as_deref()
+            .map(|s| parse_day(s, today))
+            .transpose()?;
+        let until = match &input.until {
+            Some(u) => parse_day(u, today)?,
+            None => today.yesterday().unwrap_or(today),
+        };
+        if let Some(since) = since.filter(|s| *s > until) {
+            return Err(Error::RangeReversed { since, until });
+        }
+        let project: Project = input
+            .project
+            .as_deref()
+            .unwrap_or(DEFAULT_PROJECT)
+            .parse()?;
+        let out = input.out.unwrap_or_else(|| PathBuf::from(DEFAULT_OUT));
+        check_output_file(&out)?;
+        Ok(ReportSettings {
+            since,
+            until,
+            project,
+            access: input.access.unwrap_or_default(),
+            out,
+            all_rows: input.all_rows,
+            store: input.store.resolve()?,
+            today,
+        })
+    }
+}
+
+/// The report's file must go into an existing directory and not replace one.
+fn check_output_file(out: &Path) -> Result<()> {
+    let invalid = |why: &str| Error::InvalidSetting {
+        what: "--out",
+        value: out.display().to_string(),
+        why: why.to_owned(),
+    };
+    if out.is_dir() {
+        return Err(invalid("it is a directory; name the HTML file to write"));
+    }
+    let parent = out.parent().filter(|p| !p.as_os_str().is_empty());
+    if parent.is_some_and(|p| !p.is_dir()) {
+        return Err(invalid("its directory does not exist"));
+    }
+    Ok(())
+}
+
+/// What a day of the range holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DayState {
+    Stored,
+    /// Published by the Pageviews API (it is older than yesterday) but not stored.
+    Missing,
+    /// Yesterday or today, not stored: the Pageviews API publishes a day some hours
+    /// after it ends, so it may simply not be out yet.
+    NotPublished,
+}
+
+/// The headline figures. Rows, articles, categories and views count the report's rows
+/// (articles without flagged traffic, or every row with `--all-rows`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Summary {
+    pub days_in_range: u64,
+    pub days_stored: u64,
+    pub days_missing: u64,
+    pub days_not_published: u64,
+    pub rows: u64,
+    /// Distinct article names, as the Pageviews API served them.
+    pub articles: u64,
+    /// Distinct visible categories of those rows.
+    pub categories: u64,
+    pub views: u64,
+    /// Every row of the range, whatever it is.
+    pub range_rows: u64,
+    /// Rows of the range that are no articles (special, missing, main page, …).
+    pub not_articles: u64,
+    /// Rows of the range whose traffic is flagged as automated.
+    pub flagged: u64,
+    /// Rows stored before the flags existed (schema version 3): counted by the
+    /// fallback rule until re-fetched with `sync --force`.
+    pub not_checked: u64,
+}
+
+/// The top categories' page-days (an article in the category on a day) by month.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Categories {
+    /// `YYYY-MM`, every month of the range in order.
+    pub months: Vec<String>,
+    /// The categories with the most page-days in the range, most first.
+    pub rows: Vec<CategoryRow>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CategoryRow {
+    pub category: String,
+    pub page_days: u64,
+    /// Page-days per month, aligned with [`Categories::months`].
+    pub by_month: Vec<u64>,
+}
+
+/// A run of consecutive days an article stayed among the report's rows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Streak {
+    pub article: String,
+    pub first: Day,
+    pub last: Day,
+    pub days: u64,
+    /// Views over the streak's days.
+    pub views: u64,
+}
+
+/// A day's most viewed article among the report's rows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NumberOne {
+    pub day: Day,
+    pub article: String,
+    pub views: u64,
+}
+
+/// A page whose traffic was flagged as automated on some days of the range.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Flagged {
+    pub article: String,
+    /// Why, as stored for its most viewed flagged day.
+    pub reason: String,
+    pub days: u64,
+    pub first: Day,
+    pub last: Day,
+    pub views: u64,
+    /// Desktop share of the views (0–1): mean, lowest and highest over the days;
+    /// `None` when the desktop top list did not have the article.
+    pub desktop_share: Option<f64>,
+    pub desktop_share_min: Option<f64>,
+    pub desktop_share_max: Option<f64>,
+}
+
+/// Everything the HTML shows, as figures.
+#[derive(Debug, Clone)]
+pub struct Report {
+    pub project: Project,
+    pub access: Access,
+    pub since: Day,
+    pub until: Day,
+    pub all_rows: bool,
+    /// Which store, in words (`DuckDB file …`, `BigQuery dataset …`).
+    pub store: String,
+    pub generated_at: Timestamp,
+    pub summary: Summary,
+    /// Every day of `[since, until]`, in order.
+    pub coverage: Vec<(Day, DayState)>,
+    pub categories: Categories,
+    pub streaks: Vec<Streak>,
+    pub number_one: Vec<NumberOne>,
+    pub flagged: Vec<Flagged>,
+    /// The latest runs of the store, newest first.
+    pub runs: Vec<RunRecord>,
+}
+
+/// What [`write`] wrote.
+#[derive(Debug, Clone)]
+pub struct Written {
+    pub path: PathBuf,
+    pub bytes: u64,
+    pub report: Report,
+}
+
+/// Reads the figures of the report from the store (read-only: nothing is created,
+/// migrated or written there).
+pub async fn build(settings: &ReportSettings) -> Result<Report> {
+    match &settings.store {
+        StoreSettings::DuckDb { path } => {
+            let mut sink = DuckDbSink::open_read_only(path)?;
+            let version = sink.schema_version()?;
+            let store = format!("DuckDB file {}", path.display());
+            collect(&mut sink, version, store, settings).await
+        }
+        StoreSettings::BigQuery(bigquery) => {
+            let mut sink = Box::pin(BigQuerySink::open_read_only(bigquery)).await?;
+            let version = sink.schema_version();
+            let store = format!("BigQuery dataset {bigquery}");
+            Box::pin(collect(&mut sink, version, store, settings)).await
+        }
+    }
+}
+
+/// Builds the report and writes it to `settings.out` whole: into a temporary file
+/// beside it first, renamed over it once complete, so a reader never sees half a file.
+pub async fn write(settings: &ReportSettings) -> Result<Written> {
+    let report = build(settings).await?;
+    let html = render(&report)?;
+    let out = &settings.out;
+    let mut tmp = out.as_os_str().to_owned();
+    tmp.push(format!(".{}.tmp", std::process::id()));
+    let tmp = PathBuf::from(tmp);
+    let written = std::fs::write(&tmp, html.as_bytes()).and_then(|()| std::fs::rename(&tmp, out));
+    if let Err(source) = written {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(Error::Output {
+            path: out.clone(),
+            source,
+        });
+    }
+    Ok(Written {
+        path: out.clone(),
+        bytes: html.len() as u64,
+        report,
+    })
+}
+
+async fn collect<S: Sink + ReadStore>(
+    sink: &mut S,
+    version: u32,
+    store: String,
+    settings: &ReportSettings,
+) -> Result<Report> {
+    if version < SCHEMA_VERSION {
+        return Err(Error::StoreTooOld {
+            store,
+            found: version,
+            needed: SCHEMA_VERSION,
+        });
+    }
+    let (project, access, until) = (&settings.project, settings.access, settings.until);
+    let since = match settings.since {
+        Some(since) => since,
+        None => first_stored_day(sink, project, access, until).await?,
+    };
+    let stored = sink.stored_days(project, access, since, until).await?;
+    if stored.is_empty() {
+        return Err(Error::NothingToReport {
+            project: project.to_string(),
+            access: access.as_str(),
+            since,
+            until,
+        });
+    }
+    let scope = queries::Scope {
+        dialect: sink.dialect(),
+        table: sink.table(TOP_PAGES.name),
+        project: project.clone(),
+        access,
+        since,
+        until,
+        all_rows: settings.all_rows,
+    };
+    let params = scope.params();
+    let mut run = async |q: queries::Query| sink.select(q.what, &q.sql, &params, q.kinds).await;
+
+    let coverage = coverage(since, until, &stored, settings.today);
+    let mut summary = Summary {
+        days_in_range: coverage.len() as u64,
+        days_stored: stored.len() as u64,
+        days_missing: count(&coverage, DayState::Missing),
+        days_not_published: count(&coverage, DayState::NotPublished),
+        ..Summary::default()
+    };
+    let totals = run(scope.totals()).await?;
+    if let Some(row) = totals.first() {
+        let n = |i: usize| uint(&row[i]);
+        summary.rows = n(0);
+        summary.articles = n(1);
+        summary.views = n(2);
+        summary.range_rows = n(3);
+        summary.not_articles = n(4);
+        summary.flagged = n(5);
+        summary.not_checked = n(6);
+    }
+    summary.categories = run(scope.category_count())
+        .await?
+        .first()
+        .map_or(0, |row| uint(&row[0]));
+    let categories = categories(since, until, run(scope.categories_by_month()).await?);
+    let streaks = run(scope.streaks())
+        .await?
+        .into_iter()
+        .filter_map(|row| {
+            Some(Streak {
+                article: string(&row[0]),
+                first: date(&row[1])?,
+                last: date(&row[2])?,
+                days: uint(&row[3]),
+                views: uint(&row[4]),
+            })
+        })
+        .collect();
+    let number_one = run(scope.number_one())
+        .await?
+        .into_iter()
+        .filter_map(|row| {
+            Some(NumberOne {
+                day: date(&row[0])?,
+                article: string(&row[1]),
+                views: uint(&row[2]),
+            })
+        })
+        .collect();
+    let flagged = run(scope.flagged())
+        .await?
+        .into_iter()
+        .filter_map(|row| {
+            Some(Flagged {
+                article: string(&row[0]),
+                reason: string(&row[1]),
+                days: uint(&row[2]),
+                first: date(&row[3])?,
+                last: date(&row[4])?,
+                views: uint(&row[5]),
+                desktop_share: float(&row[6]),
+                desktop_share_min: float(&row[7]),
+                desktop_share_max: float(&row[8]),
+            })
+        })
+        .collect();
+    let runs = sink.recent_runs(RUNS).await?;
+    Ok(Report {
+        project: project.clone(),
+        access,
+        since,
+        until,
+        all_rows: settings.all_rows,
+        store,
+        generated_at: Timestamp::now(),
+        summary,
+        coverage,
+        categories,
+        streaks,
+        number_one,
+        flagged,
+        runs,
+    })
+}
+
+/// The first day stored for the project up to `until`.
+async fn first_stored_day<S: Sink>(
+    sink: &mut S,
+    project: &Project,
+    access: Access,
+    until: Day,
+) -> Result<Day> {
+    let all = sink.all_stored_days().await?;
+    all.iter()
+        .filter(|s| &s.project == project && s.access == access)
+        .flat_map(|s| s.days.range(..=until).next().copied())
+        .next()
+        .ok_or_else(|| Error::NothingToReport {
+            project: project.to_string(),
+            access: access.as_str(),
+            since: crate::model::FIRST_PAGEVIEWS_DAY,
+            until,
+        })
+}
+
+/// Each day of the range with what the store has of it.
+fn coverage(since: Day, until: Day, stored: &BTreeSet<Day>, today: Day) -> Vec<(Day, DayState)> {
+    let unpublished_from = today.yesterday().unwrap_or(today);
+    let mut out = Vec::new();
+    let mut day = since;
+    while day <= until {
+        let state = if stored.contains(&day) {
+            DayState::Stored
+        } else if day >= unpublished_from {
+            DayState::NotPublished
+        } else {
+            DayState::Missing
+        };
+        out.push((day, state));
+        let Ok(next) = day.tomorrow() else { break };
+        day = next;
+    }
+    out
+}
+
+fn count(coverage: &[(Day, DayState)], state: DayState) -> u64 {
+    coverage.iter().filter(|(_, s)| *s == state).count() as u64
+}
+
+/// Every month of the range, and the categories' monthly page-days lined up with them,
+/// most page-days first (ties by name).
+fn categories(since: Day, until: Day, rows: Vec<Vec<Cell>>) -> Categories {
+    let mut months = Vec::new();
+    let mut month = since.first_of_month();
+    while month <= until {
+        months.push(format!("{:04}-{:02}", month.year(), month.month()));
+        let Ok(next) = month.checked_add(jiff::Span::new().months(1)) else {
+            break;
+        };
+        month = next;
+    }
+    let index: BTreeMap<&str, usize> = months
+        .iter()
+        .enumerate()
+        .map(|(i, m)| (m.as_str(), i))
+        .collect();
+    let mut by_category: BTreeMap<String, Vec<u64>> = BTreeMap::new();
+    for row in rows {
+        let (month, category, n) = (string(&row[0]), string(&row[1]), uint(&row[2]));
+        if let Some(&i) = index.get(month.as_str()) {
+            by_category
+                .entry(category)
+                .or_insert_with(|| vec![0; months.len()])[i] += n;
+        }
+    }
+    let mut rows: Vec<CategoryRow> = by_category
+        .into_iter()
+        .map(|(category, by_month)| CategoryRow {
+            page_days: by_month.iter().sum(),
+            category,
+            by_month,
+        })
+        .collect();
+    rows.sort_by(|a, b| {
+        b.page_days
+            .cmp(&a.page_days)
+            .then_with(|| a.category.cmp(&b.category))
+    });
+    Categories { months, rows }
+}
+
+fn uint(cell: &Cell) -> u64 {
+    match cell {
+        Cell::Int(n) => u64::try_from(*n).unwrap_or(0),
+        _ => 0,
+    }
+}
+
+fn float(cell: &Cell) -> Option<f64> {
+    match cell {
+        Cell::Float(x) => Some(*x),
+        Cell::Int(n) => Some(*n as f64),
+        _ => None,
+    }
+}
+
+fn string(cell: &Cell) -> String {
+    match cell {
+        Cell::String(s) => s.clone(),
+        _ => String::new(),
+    }
+}
+
+fn date(cell: &Cell) -> Option<Day> {
+    match cell {
+        Cell::Date(d) => Some(*d),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jiff::civil::date;
+
+    #[test]
+    fn yesterday_and_today_are_not_published_older_gaps_are_missing() {
+        let stored: BTreeSet<Day> = [date(2024, 1, 1), date(2024, 1, 3)].into();
+        let states: Vec<DayState> = coverage(
+            date(2024, 1, 1),
+            date(2024, 1, 5),
+            &stored,
+            date(2024, 1, 5),
+        )
+        .into_iter()
+        .map(|(_, s)| s)
+        .collect();
+        use DayState::*;
+        assert_eq!(
+            states,
+            [Stored, Missing, Stored, NotPublished, NotPublished]
+        );
+    }
+
+    #[test]
+    fn categories_line_up_with_every_month_of_the_range() {
+        let row = |m: &str, c: &str, n: i64| {
+            vec![Cell::String(m.into()), Cell::String(c.into()), Cell::Int(n)]
+        };
+        let c = categories(
+            date(2023, 11, 20),
+            date(2024, 2, 3),
+            vec![
+                row("2023-11", "B", 2),
+                row("2024-02", "B", 1),
+                row("2024-01", "A", 3),
+            ],
+        );
+        assert_eq!(c.months, ["2023-11", "2023-12", "2024-01", "2024-02"]);
+        assert_eq!(c.rows[0].category, "A");
+        assert_eq!(c.rows[1].by_month, [2, 0, 0, 1]);
+        assert_eq!((c.rows[0].page_days, c.rows[1].page_days), (3, 3));
+    }
+}

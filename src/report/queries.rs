@@ -1,0 +1,308 @@
+//! The report's SQL: one statement per section, aggregated in the store (DuckDB or
+//! BigQuery) so that only the figures travel, never the rows. The few expressions the
+//! two dialects spell differently are rendered per [`Dialect`]; everything else is
+//! the common subset both run (and the BigQuery emulator the tests use).
+//!
+//! Which rows count: by default the *articles* — `is_article` (namespace 0, an
+//! existing page, not the main page, not special/missing/invalid/`-`) — whose traffic
+//! is not flagged as automated (`suspect_automated`). Rows stored before schema
+//! version 3 have neither flag (NULL) until re-fetched with `sync --force`; for them
+//! the default falls back to what the row itself says, an existing page in namespace 0
+//! (`page_status` ok or redirect), and treats the traffic as not flagged. The report
+//! counts those rows ("not checked") so a reader knows how much of it rests on the
+//! fallback. `--all-rows` counts every row.
+
+use crate::model::{Access, Day, Project};
+use crate::sinks::read::{Dialect, Kind, Param};
+
+/// The row filter of the default view, NULL flags falling back as the module says.
+const ARTICLE: &str =
+    "COALESCE(t.is_article, t.page_status IN ('ok', 'redirect') AND t.namespace = 0)";
+const SUSPECT: &str = "COALESCE(t.suspect_automated, FALSE)";
+/// The rows of the range, of every kind.
+const RANGE: &str =
+    "t.project = @project AND t.access = @access AND t.date BETWEEN @since AND @until";
+
+/// How many categories the "top categories" chart follows.
+pub(crate) const TOP_CATEGORIES: usize = 12;
+/// How many streaks the report lists.
+pub(crate) const TOP_STREAKS: usize = 15;
+
+/// A statement, its parameters and the kinds of its result columns.
+pub(crate) struct Query {
+    pub(crate) what: &'static str,
+    pub(crate) sql: String,
+    pub(crate) kinds: &'static [Kind],
+}
+
+/// What every section's query shares: the store's dialect and table, the range, and
+/// which rows count.
+pub(crate) struct Scope {
+    pub(crate) dialect: Dialect,
+    /// `top_pages` as the store names it.
+    pub(crate) table: String,
+    pub(crate) project: Project,
+    pub(crate) access: Access,
+    pub(crate) since: Day,
+    pub(crate) until: Day,
+    pub(crate) all_rows: bool,
+}
+
+impl Scope {
+    pub(crate) fn params(&self) -> Vec<(&'static str, Param)> {
+        vec![
+            ("project", Param::String(self.project.as_str().to_owned())),
+            ("access", Param::String(self.access.as_str().to_owned())),
+            ("since", Param::Date(self.since)),
+            ("until", Param::Date(self.until)),
+        ]
+    }
+
+    /// The condition (without the range) a counted row meets.
+    fn counted_cond(&self) -> String {
+        if self.all_rows {
+            "TRUE".to_owned()
+        } else {
+            format!("({ARTICLE} AND NOT {SUSPECT})")
+        }
+    }
+
+    /// The rows of the range that the report counts.
+    fn counted(&self) -> String {
+        format!("{RANGE} AND {}", self.counted_cond())
+    }
+
+    /// `FROM top_pages AS t` joined with one row per visible category, named `category`.
+    fn with_categories(&self) -> String {
+        match self.dialect {
+            Dialect::DuckDb => format!(
+                "{} AS t CROSS JOIN UNNEST(t.categories) AS u(category)",
+                self.table
+            ),
+            Dialect::BigQuery => format!(
+                "{} AS t CROSS JOIN UNNEST(t.categories) AS category",
+                self.table
+            ),
+        }
+    }
+
+    /// Days since 1970 of a DATE expression: consecutive days, consecutive numbers.
+    fn day_number(&self, expr: &str) -> String {
+        match self.dialect {
+            Dialect::DuckDb => format!("date_diff('day', DATE '1970-01-01', {expr})"),
+            Dialect::BigQuery => format!("DATE_DIFF({expr}, DATE '1970-01-01', DAY)"),
+        }
+    }
+
+    /// `YYYY-MM` of a DATE expression.
+    fn month(&self, expr: &str) -> String {
+        match self.dialect {
+            Dialect::DuckDb => format!("strftime({expr}, '%Y-%m')"),
+            Dialect::BigQuery => format!("FORMAT_DATE('%Y-%m', {expr})"),
+        }
+    }
+
+    /// A sum that stays a 64-bit integer (DuckDB widens `sum(BIGINT)` to HUGEINT).
+    fn sum(&self, expr: &str) -> String {
+        match self.dialect {
+            Dialect::DuckDb => format!("CAST(COALESCE(SUM({expr}), 0) AS BIGINT)"),
+            Dialect::BigQuery => format!("COALESCE(SUM({expr}), 0)"),
+        }
+    }
+
+    fn count_if(&self, cond: &str) -> String {
+        self.sum(&format!("CASE WHEN {cond} THEN 1 ELSE 0 END"))
+    }
+
+    /// Counted rows, unique articles, total views; all the range's rows, and how many
+    /// are not articles, flagged, and not checked (stored before the flags existed).
+    pub(crate) fn totals(&self) -> Query {
+        let counted = self.counted_cond();
+        let articles = format!("COUNT(DISTINCT CASE WHEN {counted} THEN t.article END)");
+        let views = self.sum(&format!("CASE WHEN {counted} THEN t.views ELSE 0 END"));
+        Query {
+            what: "summing up the range",
+            sql: format!(
+                "SELECT {rows}, {articles}, {views}, COUNT(*), {not_article}, {suspect}, {unchecked} \
+                 FROM {table} AS t WHERE {RANGE}",
+                rows = self.count_if(&counted),
+                not_article = self.count_if(&format!("NOT {ARTICLE}")),
+                suspect = self.count_if(SUSPECT),
+                unchecked = self.count_if("t.suspect_automated IS NULL"),
+                table = self.table,
+            ),
+            kinds: &[Kind::Int; 7],
+        }
+    }
+
+    /// Distinct visible categories of the counted rows.
+    pub(crate) fn category_count(&self) -> Query {
+        Query {
+            what: "counting categories",
+            sql: format!(
+                "SELECT COUNT(DISTINCT category) FROM {} WHERE {}",
+                self.with_categories(),
+                self.counted(),
+            ),
+            kinds: &[Kind::Int],
+        }
+    }
+
+    /// Page-days per month of the [`TOP_CATEGORIES`] visible categories that hold the
+    /// most page-days in the range: `(month, category, page-days)`.
+    pub(crate) fn categories_by_month(&self) -> Query {
+        Query {
+            what: "counting categories by month",
+            sql: format!(
+                "WITH c AS (SELECT t.date AS day, category FROM {from} WHERE {counted}), \
+                 top AS (SELECT category, COUNT(*) AS n FROM c GROUP BY category \
+                         ORDER BY n DESC, category LIMIT {TOP_CATEGORIES}) \
+                 SELECT {month} AS month, c.category, COUNT(*) AS page_days \
+                 FROM c JOIN top ON c.category = top.category \
+                 GROUP BY month, c.category ORDER BY month, c.category",
+                from = self.with_categories(),
+                counted = self.counted(),
+                month = self.month("c.day"),
+            ),
+            kinds: &[Kind::String, Kind::String, Kind::Int],
+        }
+    }
+
+    /// The longest runs of consecutive days an article stayed in the counted rows:
+    /// `(article, first day, last day, days, views)`. Consecutive days have consecutive
+    /// day numbers, so day number minus the row's position in its article's days is
+    /// constant along a run (gaps and islands).
+    pub(crate) fn streaks(&self) -> Query {
+        Query {
+            what: "finding the longest streaks",
+            sql: format!(
+                "WITH d AS (SELECT t.article, t.date, t.views, \
+                        {day} - ROW_NUMBER() OVER (PARTITION BY t.article ORDER BY t.date) AS run \
+                        FROM {table} AS t WHERE {counted}) \
+                 SELECT article, MIN(date) AS first_day, MAX(date) AS last_day, COUNT(*) AS days, \
+                        {views} AS views \
+                 FROM d GROUP BY article, run \
+                 ORDER BY days DESC, views DESC, article LIMIT {TOP_STREAKS}",
+                day = self.day_number("t.date"),
+                table = self.table,
+                counted = self.counted(),
+                views = self.sum("views"),
+            ),
+            kinds: &[Kind::String, Kind::Date, Kind::Date, Kind::Int, Kind::Int],
+        }
+    }
+
+    /// The most viewed counted article of each day (ties to the first name):
+    /// `(day, article, views)`.
+    pub(crate) fn number_one(&self) -> Query {
+        Query {
+            what: "finding each day's most viewed article",
+            sql: format!(
+                "SELECT date, article, views FROM (\
+                   SELECT t.date, t.article, t.views, \
+                   ROW_NUMBER() OVER (PARTITION BY t.date ORDER BY t.views DESC, t.article) AS position \
+                   FROM {table} AS t WHERE {counted}) AS ranked \
+                 WHERE position = 1 ORDER BY date",
+                table = self.table,
+                counted = self.counted(),
+            ),
+            kinds: &[Kind::Date, Kind::String, Kind::Int],
+        }
+    }
+
+    /// The range's pages flagged as automated traffic, whatever `--all-rows` says, one
+    /// row per page: `(article, reason, days, first day, last day, views, desktop share:
+    /// mean, min, max)`. A reason quotes the day's share, so the one shown is that of
+    /// the page's most viewed flagged day.
+    pub(crate) fn flagged(&self) -> Query {
+        Query {
+            what: "listing flagged traffic",
+            sql: format!(
+                "WITH f AS (SELECT t.article, t.date, t.views, t.desktop_share, \
+                        FIRST_VALUE(t.suspect_reason) OVER (PARTITION BY t.article \
+                            ORDER BY t.views DESC, t.date) AS reason \
+                        FROM {table} AS t WHERE {RANGE} AND t.suspect_automated) \
+                 SELECT article, COALESCE(reason, ''), COUNT(*) AS days, MIN(date), MAX(date), \
+                        {views} AS views, AVG(desktop_share), MIN(desktop_share), \
+                        MAX(desktop_share) \
+                 FROM f GROUP BY article, reason \
+                 ORDER BY views DESC, article",
+                views = self.sum("views"),
+                table = self.table,
+            ),
+            kinds: &[
+                Kind::String,
+                Kind::String,
+                Kind::Int,
+                Kind::Date,
+                Kind::Date,
+                Kind::Int,
+                Kind::Float,
+                Kind::Float,
+                Kind::Float,
+            ],
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scope(dialect: Dialect, all_rows: bool) -> Scope {
+        Scope {
+            dialect,
+            table: "`p.d.top_pages`".into(),
+            project: "en.wikipedia".parse().unwrap(),
+            access: Access::AllAccess,
+            since: jiff::civil::date(2024, 1, 1),
+            until: jiff::civil::date(2024, 1, 31),
+            all_rows,
+        }
+    }
+
+    fn all(s: &Scope) -> Vec<Query> {
+        vec![
+            s.totals(),
+            s.category_count(),
+            s.categories_by_month(),
+            s.streaks(),
+            s.number_one(),
+            s.flagged(),
+        ]
+    }
+
+    #[test]
+    fn each_dialect_gets_its_own_spelling_and_values_stay_parameters() {
+        for dialect in [Dialect::DuckDb, Dialect::BigQuery] {
+            let queries = all(&scope(dialect, false));
+            let bigquery_only = ["DATE_DIFF(", "FORMAT_DATE(", "AS category"];
+            let duckdb_only = ["date_diff('day'", "strftime(", "AS u(category)"];
+            let (wanted, unwanted) = match dialect {
+                Dialect::DuckDb => (duckdb_only, bigquery_only),
+                Dialect::BigQuery => (bigquery_only, duckdb_only),
+            };
+            for w in wanted {
+                assert!(queries.iter().any(|q| q.sql.contains(w)), "{dialect:?} {w}");
+            }
+            for q in queries {
+                assert!(!q.sql.contains("2024"), "dates are bound: {}", q.sql);
+                assert!(!q.sql.contains("en.wikipedia"), "{}", q.sql);
+                for u in unwanted {
+                    assert!(!q.sql.contains(u), "{dialect:?} {u}: {}", q.sql);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn all_rows_drops_the_article_and_traffic_filter_but_flagged_keeps_its_own() {
+        let s = scope(Dialect::DuckDb, true);
+        assert!(!s.streaks().sql.contains("is_article"));
+        assert!(!s.number_one().sql.contains("suspect_automated"));
+        assert!(s.flagged().sql.contains("t.suspect_automated"));
+        let s = scope(Dialect::DuckDb, false);
+        assert!(s.streaks().sql.contains(ARTICLE));
+        assert!(s.number_one().sql.contains(SUSPECT));
+    }
+}
