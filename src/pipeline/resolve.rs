@@ -1,8 +1,9 @@
 //! Stage 2, the category resolver: categories for every article of every day, one
-//! Action API request in flight. Titles are deduplicated across the whole run (a
-//! title's categories are fetched once per run) and packed 50 to a request across day
-//! boundaries, so the request count sits on the floor. A day waits here until all its
-//! articles are resolved, then goes to the writer whole. It never touches a store.
+//! Action API request in flight. Titles are deduplicated across the run (a title's
+//! categories are fetched once, and again only if it comes back after `KEEP_DAYS`
+//! away from the top list) and packed 50 to a request across day boundaries, so the
+//! request count sits on the floor. A day waits here until all its articles are
+//! resolved, then goes to the writer whole. It never touches a store.
 
 use std::collections::{HashSet, VecDeque};
 
@@ -36,6 +37,8 @@ pub(super) struct CategoryResolver<'a> {
     pending: VecDeque<String>,
     /// Days in the order they came, each until all its articles are cached.
     waiting: VecDeque<PendingDay>,
+    /// The newest day admitted: a page fetched now is wanted by no later day yet.
+    newest: Day,
 }
 
 impl<'a> CategoryResolver<'a> {
@@ -55,6 +58,7 @@ impl<'a> CategoryResolver<'a> {
             queued: HashSet::new(),
             pending: VecDeque::new(),
             waiting: VecDeque::new(),
+            newest: Day::MIN,
         }
     }
 
@@ -95,15 +99,19 @@ impl<'a> CategoryResolver<'a> {
         }
     }
 
-    /// Queues the day's unresolved titles and makes it wait for them.
+    /// Forgets the pages no day has wanted for more than `KEEP_DAYS` before `day`, then
+    /// queues the day's unresolved titles and makes it wait for them.
     fn admit(&mut self, day: Day, entries: Vec<TopEntry>) {
+        self.newest = self.newest.max(day);
+        self.cache
+            .forget_old(day, self.waiting.front().map(|d| d.day));
         for e in &entries {
             if e.article == categories::NO_TITLE && !self.cache.contains(&e.article) {
                 let page =
                     PageInfo::without_page(&e.article, PageStatus::NoTitle, Timestamp::now());
-                self.cache.insert(e.article.clone(), page);
+                self.cache.insert(e.article.clone(), page, day);
             }
-            if !self.cache.contains(&e.article) && self.queued.insert(e.article.clone()) {
+            if !self.cache.want(&e.article, day) && self.queued.insert(e.article.clone()) {
                 self.pending.push_back(e.article.clone());
             }
         }
@@ -144,8 +152,9 @@ impl<'a> CategoryResolver<'a> {
             .await
         {
             Ok(infos) => {
+                // Every day waiting for these titles was admitted by now.
                 for (article, info) in batch.into_iter().zip(infos) {
-                    self.cache.insert(article, info);
+                    self.cache.insert(article, info, self.newest);
                 }
                 Vec::new()
             }
