@@ -6,12 +6,13 @@
 //!
 //! Then, per project, three stages run concurrently in one task, joined by bounded
 //! channels so memory stays flat however long the range is:
-//! 1. `tops`: top lists, `pageviews_concurrency` requests in flight, in day order,
-//!    stopping at the first day the API has not published;
+//! 1. `tops`: top lists (and each day's desktop list), `pageviews_concurrency` requests
+//!    in flight, in day order, stopping at the first day the API has not published;
 //! 2. `resolve`: categories, one Action API request in flight: titles are deduplicated
-//!    across the whole run (a title's categories are fetched once per run) and packed
-//!    50 to a request across day boundaries, so the request count sits on the floor;
-//!    `assemble` turns a fully resolved day into the rows the sink stores;
+//!    across the run (a title's categories are fetched once, again only if it returns
+//!    after a year away: `pages`) and packed 50 to a request across day boundaries, so
+//!    the request count sits on the floor; `assemble` turns a fully resolved day into
+//!    the rows the sink stores, judged (`crate::judge`);
 //! 3. `write`: gives the sink finished days as its `Batching` asks (one at a time for
 //!    DuckDB, in chunks for BigQuery). Only whole days reach the sink.
 //!

@@ -1,8 +1,9 @@
 //! Stage 2, the category resolver: categories for every article of every day, one
-//! Action API request in flight. Titles are deduplicated across the whole run (a
-//! title's categories are fetched once per run) and packed 50 to a request across day
-//! boundaries, so the request count sits on the floor. A day waits here until all its
-//! articles are resolved, then goes to the writer whole. It never touches a store.
+//! Action API request in flight. Titles are deduplicated across the run (a title's
+//! categories are fetched once, and again only if it comes back after `KEEP_DAYS`
+//! away from the top list) and packed 50 to a request across day boundaries, so the
+//! request count sits on the floor. A day waits here until all its articles are
+//! resolved, then goes to the writer whole. It never touches a store.
 
 use std::collections::{HashSet, VecDeque};
 
@@ -40,6 +41,8 @@ pub(super) struct CategoryResolver<'a> {
     waiting: VecDeque<PendingDay>,
     /// The wiki's main page, learnt with the run's first request (`meta=siteinfo`).
     main_page: Option<String>,
+    /// The newest day admitted: a page fetched now is wanted by no later day yet.
+    newest: Day,
 }
 
 impl<'a> CategoryResolver<'a> {
@@ -60,6 +63,7 @@ impl<'a> CategoryResolver<'a> {
             pending: VecDeque::new(),
             waiting: VecDeque::new(),
             main_page: None,
+            newest: Day::MIN,
         }
     }
 
@@ -102,15 +106,19 @@ impl<'a> CategoryResolver<'a> {
         }
     }
 
-    /// Queues the day's unresolved titles and makes it wait for them.
+    /// Forgets the pages no day has wanted for more than `KEEP_DAYS` before `day`, then
+    /// queues the day's unresolved titles and makes it wait for them.
     fn admit(&mut self, day: Day, entries: Vec<TopEntry>, desktop: Option<DesktopList>) {
+        self.newest = self.newest.max(day);
+        self.cache
+            .forget_old(day, self.waiting.front().map(|d| d.day));
         for e in &entries {
             if e.article == categories::NO_TITLE && !self.cache.contains(&e.article) {
                 let page =
                     PageInfo::without_page(&e.article, PageStatus::NoTitle, Timestamp::now());
-                self.cache.insert(e.article.clone(), page);
+                self.cache.insert(e.article.clone(), page, day);
             }
-            if !self.cache.contains(&e.article) && self.queued.insert(e.article.clone()) {
+            if !self.cache.want(&e.article, day) && self.queued.insert(e.article.clone()) {
                 self.pending.push_back(e.article.clone());
             }
         }
@@ -162,8 +170,9 @@ impl<'a> CategoryResolver<'a> {
     async fn fetch(&mut self, batch: Vec<String>) -> Vec<DayOutcome> {
         match self.answer(&batch).await {
             Ok(pages) => {
+                // Every day waiting for these titles was admitted by now.
                 for (article, info) in batch.into_iter().zip(pages) {
-                    self.cache.insert(article, info);
+                    self.cache.insert(article, info, self.newest);
                 }
                 Vec::new()
             }

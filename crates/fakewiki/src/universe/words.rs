@@ -231,47 +231,99 @@ pub(super) const REDIRECT_QUALIFIERS: &[&str] = &[
     "film", "band", "TV series", "album", "company", "song", "video game", "musician",
 ];
 
-/// A plausible Wikipedia title with spaces, drawn from `r`.
+/// Synthetic surnames are a head and a tail (`Thornbridge`): with the real ones they
+/// give tens of thousands of distinct people, so two stories born years apart rarely
+/// share a name by accident, as on the real lists, where about 30 titles a day are new.
+const SURNAME_HEADS: &[&str] = &[
+    "Ash", "Black", "Brad", "Brook", "Cald", "Carl", "Dal", "Dun", "Elling", "Fair", "Farn",
+    "Good", "Green", "Hard", "Hart", "Hol", "Kings", "Lang", "Marl", "Mid", "Nor", "Oak", "Pem",
+    "Rad", "Red", "Ross", "Rut", "Shel", "Stan", "Sut", "Thorn", "Wake", "Wal", "Wes", "Whit",
+    "Win", "Wood", "Ber", "Hal", "Lind",
+];
+
+const SURNAME_TAILS: &[&str] = &[
+    "ley", "ton", "field", "wood", "man", "ford", "worth", "by", "son", "well", "more", "bridge",
+    "ham", "stead", "wick", "land", "er", "dale", "combe", "hurst", "shaw", "ridge", "sworth",
+    "ington",
+];
+
+/// What makes the news in a place and year (`2023 Kyiv floods`).
+const NEWS: &[&str] = &[
+    "earthquake", "floods", "wildfires", "bombing", "stampede", "shooting", "heat wave",
+    "protests", "mayoral election", "riots", "train derailment", "blackout",
+];
+
+const CLUBS: &[&str] = &["FC", "United F.C.", "City F.C.", "Athletic", "Rovers F.C."];
+
+/// A plausible Wikipedia title with spaces, drawn from `r`. The mix is calibrated on
+/// English Wikipedia's top 100 (see `realistic::top_100_churns_like_english_wikipedia`):
+/// mostly people and works from a space too large to repeat by chance, some events and
+/// seasons, and small pools (places, lists, science, the curated titles) that come back
+/// now and then as real evergreen topics do.
 pub(super) fn story_title(r: &mut Rng) -> String {
     match r.below(100) {
-        0..=2 => (*r.pick(CURATED)).to_owned(),
-        3..=37 => {
-            let name = match r.below(10) {
-                0 => format!(
-                    "{} {}. {}",
-                    r.pick(GIVEN),
-                    char::from(b'A' + r.below(26) as u8),
-                    r.pick(SURNAMES)
-                ),
-                _ => format!("{} {}", r.pick(GIVEN), r.pick(SURNAMES)),
-            };
-            match r.below(10) {
-                0..=2 => format!("{name} ({})", r.pick(PERSON_KINDS)),
-                3 => format!("{name} (born {})", r.between(1940, 2008)),
-                _ => name,
-            }
-        }
-        38..=57 => {
-            let base = if r.chance(0.3) {
-                format!("The {} {}", r.pick(ADJECTIVES), r.pick(NOUNS))
-            } else {
-                format!("{} {}", r.pick(ADJECTIVES), r.pick(NOUNS))
-            };
-            match r.below(10) {
-                0..=4 => format!("{base} ({} {})", r.between(1950, 2026), r.pick(WORK_KINDS)),
-                5..=7 => format!("{base} ({})", r.pick(WORK_KINDS)),
-                _ => base,
-            }
-        }
-        58..=69 => format!("{} {}", r.between(1896, 2026), r.pick(EVENTS)),
-        70..=79 => match r.below(4) {
+        0 => (*r.pick(CURATED)).to_owned(),
+        1..=48 => person(r),
+        49..=78 => work(r),
+        79..=95 => event(r),
+        96 | 97 => match r.below(4) {
             0 => (*r.pick(PLACES)).to_owned(),
             1 => format!("Battle of {}", r.pick(PLACES)),
             2 => format!("Siege of {} ({})", r.pick(PLACES), r.between(1500, 1945)),
             _ => format!("{} {}", r.pick(PLACES), r.pick(PLACE_FEATURES)),
         },
-        80..=87 => format!("List of {}", r.pick(LIST_TOPICS)),
+        98 => format!("List of {}", r.pick(LIST_TOPICS)),
         _ => format!("{} {}", r.pick(SCIENCE_ADJ), r.pick(SCIENCE)),
+    }
+}
+
+fn person(r: &mut Rng) -> String {
+    let given = r.pick(GIVEN);
+    let surname = if r.chance(0.2) {
+        (*r.pick(SURNAMES)).to_owned()
+    } else {
+        format!("{}{}", r.pick(SURNAME_HEADS), r.pick(SURNAME_TAILS))
+    };
+    let name = if r.chance(0.2) {
+        let initial = char::from(b'A' + r.below(26) as u8);
+        format!("{given} {initial}. {surname}")
+    } else {
+        format!("{given} {surname}")
+    };
+    match r.below(20) {
+        0..=2 => format!("{name} ({})", r.pick(PERSON_KINDS)),
+        3 | 4 => format!("{name} ({}, born {})", r.pick(PERSON_KINDS), r.between(1940, 2008)),
+        5 => format!("{name} (born {})", r.between(1940, 2008)),
+        _ => name,
+    }
+}
+
+fn work(r: &mut Rng) -> String {
+    let base = if r.chance(0.3) {
+        format!("The {} {}", r.pick(ADJECTIVES), r.pick(NOUNS))
+    } else {
+        format!("{} {}", r.pick(ADJECTIVES), r.pick(NOUNS))
+    };
+    match r.below(20) {
+        0..=12 => format!("{base} ({} {})", r.between(1950, 2026), r.pick(WORK_KINDS)),
+        13..=17 => format!("{base} ({})", r.pick(WORK_KINDS)),
+        _ => base,
+    }
+}
+
+fn event(r: &mut Rng) -> String {
+    match r.below(10) {
+        0 | 1 => format!("{} {}", r.between(1896, 2026), r.pick(EVENTS)),
+        2..=6 => format!("{} {} {}", r.between(1990, 2026), r.pick(PLACES), r.pick(NEWS)),
+        _ => {
+            let year = r.between(1990, 2026);
+            format!(
+                "{year}–{:02} {} {} season",
+                (year + 1) % 100,
+                r.pick(PLACES),
+                r.pick(CLUBS)
+            )
+        }
     }
 }
 
