@@ -94,7 +94,7 @@ pub fn export(settings: &ExportSettings) -> Result<Vec<Exported>> {
             });
         }
     };
-    let sink = DuckDbSink::open_read_only(path)?;
+    let sink = DuckDbSink::open_for_analysis(path)?;
     std::fs::create_dir_all(&settings.out).map_err(|source| Error::Output {
         path: settings.out.clone(),
         source,

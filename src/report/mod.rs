@@ -241,7 +241,7 @@ pub struct Written {
 pub async fn build(settings: &ReportSettings) -> Result<Report> {
     match &settings.store {
         StoreSettings::DuckDb { path } => {
-            let mut sink = DuckDbSink::open_read_only(path)?;
+            let mut sink = DuckDbSink::open_for_analysis(path)?;
             let version = sink.schema_version()?;
             let store = format!("DuckDB file {}", path.display());
             collect(&mut sink, version, store, settings).await

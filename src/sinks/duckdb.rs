@@ -111,6 +111,19 @@ impl DuckDbSink {
         Ok(DuckDbSink { conn, _lock: None })
     }
 
+    /// Opens an existing store read-only for `report` and `export`, whose queries
+    /// aggregate or copy whole ranges at once: they get a pool sized for that (their
+    /// memory is not a backfill's) and every core.
+    pub fn open_for_analysis(path: &Path) -> Result<Self> {
+        let sink = Self::open_read_only(path)?;
+        sink.conn
+            .execute_batch(&format!(
+                "SET memory_limit = '{ANALYSIS_MEMORY_LIMIT}'; RESET threads;"
+            ))
+            .map_err(|e| Error::store("sizing the pool for a report", e))?;
+        Ok(sink)
+    }
+
     /// Opens an existing store read-only, for `status`: creates and migrates nothing.
     /// A wikitop run writing to it (holding the lock file) makes it busy.
     pub fn open_read_only(path: &Path) -> Result<Self> {
@@ -248,6 +261,9 @@ const WRITE_MEMORY_LIMIT: &str = "24MB";
 /// A reader (`status`, reading rows back) sorts and scans whole ranges of list columns:
 /// 16 MB runs out of memory there when the disk is too full to spill, 32 MB does not.
 const READ_MEMORY_LIMIT: &str = "32MB";
+/// A report's or an export's pool: a years-long, several-wiki store's aggregations ran
+/// out of memory in the 32 MB a reader gets.
+const ANALYSIS_MEMORY_LIMIT: &str = "1GB";
 /// Rows per row group. DuckDB's default (122,880) keeps a growing group of list columns
 /// in memory for over a thousand days; small groups are checkpointed as they fill.
 const ROW_GROUP_SIZE: u32 = 8192;
