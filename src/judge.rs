@@ -137,14 +137,6 @@ impl DenyList {
                 .map(String::as_str)
         })
     }
-
-    pub fn len(&self) -> usize {
-        self.entries.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
-    }
 }
 
 fn underscored(title: &str) -> String {

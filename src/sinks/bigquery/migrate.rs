@@ -26,7 +26,7 @@ use super::provision::Got;
 use super::{schema, sql};
 use crate::error::{Error, Result};
 use crate::settings::BigQuerySettings;
-use crate::sinks::schema::migrations::{Change, MIGRATIONS, pending};
+use crate::sinks::schema::migrations::{Change, MIGRATIONS, added_in, pending};
 use crate::sinks::schema::{Column, Mode, SCHEMA_VERSION, TOP_PAGES, Table};
 
 /// The label on `top_pages` that holds the dataset's schema version. Label keys and
@@ -83,12 +83,11 @@ pub(super) fn version(settings: &BigQuerySettings, got: &[Got<TableResource>]) -
 
 /// The columns of `table` that some migration step adds (and may have left NULLABLE).
 pub(super) fn added_columns(table: &Table) -> Vec<&'static str> {
-    MIGRATIONS
+    table
+        .columns
         .iter()
-        .flat_map(|m| m.changes)
-        .map(Change::added_column)
-        .filter(|(t, _, _)| t.name == table.name)
-        .map(|(_, c, _)| c.name)
+        .filter(|c| added_in(table, c.name) > 1)
+        .map(|c| c.name)
         .collect()
 }
 

@@ -15,7 +15,7 @@ use tracing::info;
 
 use super::sql::{self, ident, literal};
 use crate::error::{Error, Result};
-use crate::sinks::schema::migrations::{Change, MIGRATIONS, Migration, pending};
+use crate::sinks::schema::migrations::{Change, Migration, added_in, pending};
 use crate::sinks::schema::{Mode, TABLES, Table, VIEWS};
 
 pub(super) const META: &str = "wikitop_meta";
@@ -218,18 +218,11 @@ fn check(conn: &Connection, table: &Table, version: u32, older_ok: bool) -> Resu
         .query_map([table.name], |r| Ok((r.get(0)?, r.get(1)?)))
         .and_then(|rows| rows.collect())
         .map_err(store_err(doing))?;
-    let not_yet: Vec<&str> = pending(MIGRATIONS, version)
-        .iter()
-        .flat_map(|m| m.changes)
-        .map(Change::added_column)
-        .filter(|(t, _, _)| older_ok && t.name == table.name)
-        .map(|(_, c, _)| c.name)
-        .collect();
     let mut diffs = Vec::new();
     for c in table.columns {
         let want = sql::column_type(c);
         match found.get(c.name) {
-            None if not_yet.contains(&c.name) => {}
+            None if older_ok && added_in(table, c.name) > version => {}
             None => diffs.push(format!("column `{}` is missing", c.name)),
             Some(ty) if *ty != want => {
                 diffs.push(format!("column `{}` is {ty}, expected {want}", c.name));
