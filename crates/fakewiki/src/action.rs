@@ -8,6 +8,7 @@
 //! `continue`/`clcontinue` until `batchcomplete`. Continuation values must come back
 //! exactly as served, and parameters this client must send are enforced with
 //! MediaWiki-shaped errors so a wrong client fails loudly instead of getting HTML.
+//! `meta=siteinfo` may ride along or come alone (its sections are `siteinfo`'s).
 //! See <https://www.mediawiki.org/wiki/API:Categories> and
 //! <https://www.mediawiki.org/wiki/API:Continue>.
 
@@ -24,6 +25,7 @@ use serde::Serialize;
 use crate::faults::Endpoint;
 use crate::server::{Incoming, Reply, Shared, serve};
 use crate::site::site;
+use crate::siteinfo::{Prop, SiteinfoOut};
 use crate::title::underscored;
 use crate::universe::{Category, Page, Parsed, Universe};
 
@@ -273,18 +275,18 @@ struct Settings {
     limit: usize,
     show_hidden: bool,
     convert: bool,
-    /// `meta=siteinfo&siprop=general` was asked.
-    siteinfo: bool,
+    /// The `siprop` values of `meta=siteinfo`, each once; empty when it was not asked.
+    siteinfo: Vec<Prop>,
     /// `prop=categories` was asked (it may be left out when only siteinfo is).
     categories: bool,
 }
 
 impl Settings {
     fn continue_token(&self) -> &'static str {
-        if self.siteinfo {
-            CONTINUE_TOKEN_SITEINFO
-        } else {
+        if self.siteinfo.is_empty() {
             CONTINUE_TOKEN
+        } else {
+            CONTINUE_TOKEN_SITEINFO
         }
     }
 }
@@ -305,16 +307,43 @@ fn require(params: &Params, name: &str, value: &str) -> Result<(), ApiError> {
     }
 }
 
+/// `siprop` as a set, in the order first asked: ParamValidator drops repeated values of a
+/// multi-value parameter (array_unique).
+fn siprops(params: &Params) -> Result<Vec<Prop>, ApiError> {
+    let value = params.get("siprop").ok_or_else(|| {
+        ApiError::new(
+            "missingparam",
+            format!(
+                "The \"siprop\" parameter must be set. (fakewiki serves only siprop={}.)",
+                Prop::SERVED
+            ),
+        )
+    })?;
+    let mut props = Vec::new();
+    for name in split_multi(value) {
+        let prop = Prop::parse(&name).ok_or_else(|| {
+            ApiError::new(
+                "badvalue",
+                format!(
+                    "Unrecognized value for parameter \"siprop\": {name}. (fakewiki serves only siprop={}.)",
+                    Prop::SERVED
+                ),
+            )
+        })?;
+        if !props.contains(&prop) {
+            props.push(prop);
+        }
+    }
+    Ok(props)
+}
+
 fn settings(params: &Params, warnings: &mut Warnings) -> Result<Settings, ApiError> {
     require(params, "action", "query")?;
     require(params, "format", "json")?;
     require(params, "formatversion", "2")?;
     let siteinfo = match params.get("meta") {
-        None => false,
-        Some("siteinfo") => {
-            require(params, "siprop", "general")?;
-            true
-        }
+        None => Vec::new(),
+        Some("siteinfo") => siprops(params)?,
         Some(v) => {
             return Err(ApiError::new(
                 "badvalue",
@@ -324,7 +353,7 @@ fn settings(params: &Params, warnings: &mut Warnings) -> Result<Settings, ApiErr
             ));
         }
     };
-    let categories = !(siteinfo && params.get("prop").is_none());
+    let categories = siteinfo.is_empty() || params.get("prop").is_some();
     if categories {
         require(params, "prop", "categories")?;
     }
@@ -423,17 +452,9 @@ struct QueryOut {
     /// Absent when no title produced a page (ApiQuery::outputGeneralPageInfo).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pages: Vec<PageOut>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    general: Option<GeneralOut>,
-}
-
-/// Part of `meta=siteinfo&siprop=general` (ApiQuerySiteinfo::appendGeneralInfo): the
-/// main page's prefixed title, with spaces.
-#[derive(Serialize)]
-struct GeneralOut {
-    mainpage: String,
-    sitename: &'static str,
-    lang: String,
+    /// After the pages: ApiQuery runs meta modules after outputGeneralPageInfo.
+    #[serde(flatten)]
+    siteinfo: Option<SiteinfoOut>,
 }
 
 #[derive(Serialize)]
@@ -674,7 +695,7 @@ impl Batch {
                 converted: self.converted,
                 redirects: self.redirects,
                 pages,
-                general: None,
+                siteinfo: None,
             }),
         }
     }
@@ -718,13 +739,9 @@ fn query_categories(
     };
     // A continued round lists siteinfo as done; only the first round runs it.
     let continued = params.get("continue").is_some_and(|c| !c.is_empty());
-    if settings.siteinfo && !continued {
+    if !settings.siteinfo.is_empty() && !continued {
         let query = response.query.get_or_insert_with(QueryOut::default);
-        query.general = Some(GeneralOut {
-            mainpage: site(project).main_page.to_owned(),
-            sitename: "Wikipedia",
-            lang: project.split('.').next().unwrap_or_default().to_owned(),
-        });
+        query.siteinfo = Some(SiteinfoOut::answer(project, &settings.siteinfo));
     }
     serde_json::to_vec(&response)
         .map(|body| Reply::json(StatusCode::OK, body))

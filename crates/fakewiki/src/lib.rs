@@ -3,7 +3,8 @@
 //! Data flows one way: a seeded [`Universe`] generates a day's top list or a title's page
 //! on demand; `pageviews` and `action` turn them into the exact JSON shapes of the
 //! Pageviews API top endpoint and the MediaWiki Action API (`prop=categories`,
-//! `formatversion=2`, with normalisation, redirects and `continue`); the server wraps every
+//! `formatversion=2`, with normalisation, redirects and `continue`; `meta=siteinfo` for the
+//! general, namespace and alias sections); the server wraps every
 //! answer in configurable latency, a quota and switchable [faults](FaultRule), and logs
 //! each request. Tests drive it through the cloneable [`FakeWiki`] handle and compare what
 //! the client stored with [`FakeWiki::expected_day`].
@@ -24,6 +25,7 @@ mod pageviews;
 mod rng;
 mod server;
 mod site;
+mod siteinfo;
 mod title;
 mod universe;
 

@@ -25,12 +25,26 @@ const CANONICAL: &[(i32, &str)] = &[
     (118, "Draft"),
 ];
 
+/// The main namespace: no prefix, no canonical name.
+const MAIN_NS: i32 = 0;
+
+/// One namespace as the wiki names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Namespace {
+    pub(crate) id: i32,
+    /// The local name; empty for the main namespace.
+    pub(crate) name: &'static str,
+    /// The canonical (English) name; none for the main namespace.
+    pub(crate) canonical: Option<&'static str>,
+}
+
 /// A wiki's title conventions.
 #[derive(Debug)]
 pub(crate) struct Site {
     /// Local namespace names; namespaces not listed use the canonical name.
     local: &'static [(i32, &'static str)],
-    /// Further names that map to a namespace (`WP:` on en.wikipedia).
+    /// Further names that map to a namespace (`WP:` on en.wikipedia), spelt as
+    /// `meta=siteinfo&siprop=namespacealiases` lists them; matched in any letter case.
     aliases: &'static [(&'static str, i32)],
     /// Title written in another variant → the title as stored, for `converttitles=1`.
     variants: &'static [(&'static str, &'static str)],
@@ -43,7 +57,7 @@ pub(crate) struct Site {
 
 const ENGLISH: Site = Site {
     local: &[(4, "Wikipedia"), (5, "Wikipedia talk")],
-    aliases: &[("wp", 4), ("image", 6)],
+    aliases: &[("WP", 4), ("Image", 6)],
     variants: &[],
     specials: &[],
     main_page: "Main Page",
@@ -83,7 +97,7 @@ const HINDI: Site = Site {
         (14, "श्रेणी"),
         (100, "प्रवेशद्वार"),
     ],
-    aliases: &[("wp", 4)],
+    aliases: &[("WP", 4)],
     variants: &[],
     specials: &[("Search", "खोज")],
     main_page: "मुखपृष्ठ",
@@ -130,7 +144,7 @@ impl Site {
             .or_else(|| {
                 self.aliases
                     .iter()
-                    .find(|(alias, _)| *alias == wanted)
+                    .find(|(alias, _)| alias.to_lowercase() == wanted)
                     .map(|&(_, ns)| ns)
             })?;
         Some((ns, self.name_of(ns)?))
@@ -143,6 +157,34 @@ impl Site {
             .chain(CANONICAL)
             .find(|(n, _)| *n == ns)
             .map(|&(_, name)| name)
+    }
+
+    /// Every namespace of the wiki in id order, the main one included: those with a
+    /// canonical name and those with a local one.
+    pub(crate) fn namespaces(&self) -> Vec<Namespace> {
+        let mut ids: Vec<i32> = CANONICAL
+            .iter()
+            .chain(self.local)
+            .map(|&(ns, _)| ns)
+            .chain([MAIN_NS])
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids.into_iter()
+            .map(|id| Namespace {
+                id,
+                name: self.name_of(id).unwrap_or(""),
+                canonical: CANONICAL
+                    .iter()
+                    .find(|(n, _)| *n == id)
+                    .map(|&(_, name)| name),
+            })
+            .collect()
+    }
+
+    /// The further names of namespaces: (alias, namespace).
+    pub(crate) fn aliases(&self) -> &'static [(&'static str, i32)] {
+        self.aliases
     }
 
     /// The local name of a special page, given its canonical name or a local one.
@@ -168,6 +210,29 @@ mod tests {
     use super::*;
 
     #[test]
+    fn namespaces_list_main_local_and_canonical_in_id_order() {
+        let namespaces = site("hi.wikipedia").namespaces();
+        let ids: Vec<i32> = namespaces.iter().map(|ns| ns.id).collect();
+        assert!(ids.windows(2).all(|w| w[0] < w[1]), "{ids:?}");
+        assert_eq!(
+            namespaces.iter().find(|ns| ns.id == 0),
+            Some(&Namespace {
+                id: 0,
+                name: "",
+                canonical: None
+            })
+        );
+        assert_eq!(
+            namespaces.iter().find(|ns| ns.id == 4),
+            Some(&Namespace {
+                id: 4,
+                name: "विकिपीडिया",
+                canonical: Some("Project")
+            })
+        );
+    }
+
+    #[test]
     fn canonical_names_map_to_local_ones() {
         assert_eq!(
             site("hi.wikipedia").namespace("Special"),
@@ -187,6 +252,11 @@ mod tests {
             Some((4, "Wikipédia"))
         );
         assert_eq!(site("en.wikipedia").namespace("Foo"), None);
+        assert_eq!(site("en.wikipedia").namespace("wp"), Some((4, "Wikipedia")));
+        assert_eq!(
+            site("zh.wikipedia").namespace("分类"),
+            Some((14, "Category"))
+        );
         assert_eq!(site("zh.wikipedia").variant_of("計算機"), Some("计算机"));
     }
 }

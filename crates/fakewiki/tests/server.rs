@@ -670,6 +670,98 @@ async fn action_api_shapes_match_formatversion_2() {
     );
 }
 
+/// ApiQuerySiteinfo: `siprop` is any set of the served sections, answered in the order
+/// asked; namespaces keyed by id in id order, aliases sorted by (id, alias).
+#[tokio::test]
+async fn siteinfo_answers_general_namespaces_and_aliases_in_any_order() {
+    let wiki = FakeWiki::start(Config::fixture()).await.expect("start");
+    let siteinfo = "/en.wikipedia.org/w/api.php?action=query&meta=siteinfo&format=json&formatversion=2&siprop=";
+    let raw = get(
+        &wiki,
+        &format!("{siteinfo}{}", enc("namespacealiases|general|namespaces")),
+    )
+    .await;
+    let text = String::from_utf8(raw.body.clone()).expect("UTF-8");
+    let body = raw.json();
+    let q = &body["query"];
+    assert_eq!(
+        q["general"],
+        serde_json::json!({
+            "mainpage": "Main Page",
+            "sitename": "Wikipedia",
+            "legaltitlechars": " %!\"$&'()*,\\-.\\/0-9:;=?@A-Z\\\\^_`a-z~\\x80-\\xFF+",
+            "case": "first-letter",
+            "lang": "en",
+        })
+    );
+    assert_eq!(
+        q["namespacealiases"],
+        serde_json::json!([{"id": 4, "alias": "WP"}, {"id": 6, "alias": "Image"}])
+    );
+    let namespaces = q["namespaces"].as_object().expect("namespaces object");
+    assert_eq!(
+        namespaces["0"],
+        serde_json::json!({"id": 0, "case": "first-letter", "name": "", "subpages": false, "content": true, "nonincludable": false})
+    );
+    assert_eq!(
+        namespaces["4"],
+        serde_json::json!({"id": 4, "case": "first-letter", "name": "Wikipedia", "subpages": true, "canonical": "Project", "content": false, "nonincludable": false})
+    );
+    assert_eq!(namespaces["5"]["name"], "Wikipedia talk");
+    assert_eq!(namespaces["-1"]["name"], "Special");
+    for (key, ns) in namespaces {
+        assert_eq!(ns["id"].to_string(), *key);
+    }
+    // Sections in the order asked; ids in numeric order, as PHP keeps them.
+    let at = |needle: &str| {
+        text.find(needle)
+            .unwrap_or_else(|| panic!("{needle}: {text}"))
+    };
+    assert!(
+        at("\"namespacealiases\"") < at("\"general\"") && at("\"general\"") < at("\"namespaces\"")
+    );
+    assert!(at("\"-1\":") < at("\"0\":") && at("\"14\":") < at("\"100\":"));
+
+    // Riding on a categories request, general comes after the pages; a set has no repeats.
+    let titles = vec!["AC/DC".to_owned()];
+    let both = get(
+        &wiki,
+        &format!(
+            "{}&meta=siteinfo&siprop={}",
+            categories_path("en.wikipedia.org", &titles, None),
+            enc("general|namespaces|general")
+        ),
+    )
+    .await
+    .json();
+    assert_eq!(both["query"]["pages"][0]["title"], "AC/DC");
+    assert_eq!(both["query"]["general"], q["general"]);
+    assert_eq!(both["query"]["namespaces"], q["namespaces"]);
+    assert!(both["query"].get("namespacealiases").is_none());
+
+    for (siprop, code) in [("general|interwikimap", "badvalue"), ("", "badvalue")] {
+        let body = get(&wiki, &format!("{siteinfo}{}", enc(siprop)))
+            .await
+            .json();
+        assert_eq!(body["error"]["code"], code, "{siprop}: {body}");
+    }
+
+    // A wiki's local names, with the canonical ones beside them.
+    let intl = FakeWiki::start(Config::intl()).await.expect("start");
+    let hindi = get(
+        &intl,
+        "/hi.wikipedia.org/w/api.php?action=query&meta=siteinfo&siprop=namespaces&format=json&formatversion=2",
+    )
+    .await
+    .json();
+    let category = &hindi["query"]["namespaces"]["14"];
+    assert_eq!(
+        (category["name"].as_str(), category["canonical"].as_str()),
+        (Some("श्रेणी"), Some("Category"))
+    );
+    assert!(hindi["query"].get("general").is_none());
+}
+
 #[tokio::test]
 async fn realistic_batches_need_continue_and_reassemble() {
     let wiki = FakeWiki::start(Config::realistic(42)).await.expect("start");
