@@ -147,6 +147,11 @@ pub(crate) struct SyncArgs {
     /// Re-fetch and replace days that are already stored.
     #[arg(long)]
     force: bool,
+    /// Judge the stored days of the range again (suspect_automated, is_article,
+    /// article_rank, mostread_rank) from what the store holds, after a deny-list update
+    /// or new --desktop-share bounds; sends no request.
+    #[arg(long, conflicts_with_all = ["force", "dry_run"])]
+    rejudge: bool,
     /// Print the days that would be fetched and the requests it would take; fetch nothing.
     #[arg(long)]
     dry_run: bool,
@@ -247,6 +252,7 @@ impl SyncArgs {
                 top: Some(self.top),
                 store: self.store.input(),
                 force: self.force,
+                rejudge: self.rejudge,
                 dry_run: self.dry_run,
                 shard,
                 pageviews_api: self.pageviews_api.clone(),
@@ -506,6 +512,9 @@ fn print_report(out: &mut impl Write, settings: &Settings, report: &RunReport) -
         )?;
         return Ok(());
     }
+    if settings.rejudge {
+        return print_rejudged(out, report);
+    }
     if report.days_planned == 0 {
         writeln!(
             out,
@@ -671,6 +680,37 @@ fn span(a: Day, b: Day) -> String {
 }
 
 /// Days as compressed ranges: `2023-04-01..2023-04-30, 2023-05-02`.
+fn print_rejudged(out: &mut impl Write, report: &RunReport) -> io::Result<()> {
+    writeln!(
+        out,
+        "Judged {} stored day(s) again ({} rows) from the store; {} requests.",
+        report.days_written, report.rows_written, report.http_requests
+    )?;
+    for t in &report.projects {
+        writeln!(
+            out,
+            "  {}: {} day(s), {} rows, {} flagged as likely automated traffic.",
+            t.project, t.days_written, t.rows_written, t.suspect_rows
+        )?;
+    }
+    let mut left: Vec<(&Project, Vec<Day>)> = Vec::new();
+    for (project, day) in &report.not_rejudged {
+        match left.last_mut() {
+            Some((p, days)) if *p == project => days.push(*day),
+            _ => left.push((project, vec![*day])),
+        }
+    }
+    for (project, days) in left {
+        writeln!(
+            out,
+            "{project}: {} day(s) stored before wikitop judged rows were left as they are: {}; `sync --force --since … --until …` fetches them again",
+            days.len(),
+            ranges(&days)
+        )?;
+    }
+    Ok(())
+}
+
 fn ranges(days: &[Day]) -> String {
     let mut out: Vec<String> = Vec::new();
     let mut iter = days.iter().copied();

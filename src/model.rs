@@ -61,6 +61,14 @@ impl Project {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The language code of the project: its subdomain (`pt` for `pt.wikipedia`).
+    /// Wikimedia's feed keys its per-language deny lists by the wiki's `siteinfo`
+    /// `lang`, which differs from the subdomain on a few wikis (`simple` is `en`); on
+    /// every wiki that one of its lists names, the two agree.
+    pub fn language(&self) -> &str {
+        self.0.split('.').next().unwrap_or(&self.0)
+    }
 }
 
 impl FromStr for Project {
@@ -239,8 +247,11 @@ pub struct Assessment {
     pub suspect: Option<String>,
     /// An existing page in namespace 0 that is not the main page.
     pub is_article: bool,
-    /// Rank among the day's articles that are not suspect; `None` for other rows.
+    /// Rank of the row's page among the day's pages that are articles and not suspect
+    /// (a redirect and its target counted once); `None` for other rows.
     pub article_rank: Option<u32>,
+    /// Position in Wikimedia's "Top read" list of the day; `None` when not in it.
+    pub mostread_rank: Option<u32>,
 }
 
 /// One stored row: an article of a day's top list joined with its page's categories.

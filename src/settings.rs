@@ -210,6 +210,8 @@ pub struct Settings {
     pub store: StoreSettings,
     /// Re-fetch and replace days already stored.
     pub force: bool,
+    /// Judge the stored days again from what the store holds, sending no request.
+    pub rejudge: bool,
     pub dry_run: bool,
     pub shard: Shard,
     pub pageviews_api: String,
@@ -241,6 +243,8 @@ pub struct SyncInput {
     pub top: Option<u32>,
     pub store: StoreInput,
     pub force: bool,
+    /// `--rejudge`: recompute the judged columns of stored days; fetch nothing.
+    pub rejudge: bool,
     pub dry_run: bool,
     pub shard: Option<String>,
     pub pageviews_api: Option<String>,
@@ -444,7 +448,8 @@ fn resolve_http(input: &SyncInput, shard: Shard) -> Result<HttpPolicy> {
         None => crate::http::DEFAULT_TIMEOUT,
     };
     let contact = input.contact.as_deref().map(check_contact).transpose()?;
-    if contact.is_none() && !input.dry_run {
+    // Neither a dry run nor a rejudging run sends a request.
+    if contact.is_none() && !input.dry_run && !input.rejudge {
         return Err(Error::ContactRequired);
     }
     let access_token = input.access_token.clone().filter(|t| !t.trim().is_empty());
@@ -495,6 +500,13 @@ impl Settings {
                 why: "expected 1 or 2: with the Action API's one request, Wikimedia allows 3 in flight".into(),
             });
         }
+        if input.rejudge && (input.force || input.dry_run) {
+            return Err(Error::InvalidSetting {
+                what: "--rejudge",
+                value: if input.force { "--force" } else { "--dry-run" }.into(),
+                why: "--rejudge judges the stored days again and fetches nothing: it goes with neither --force nor --dry-run".into(),
+            });
+        }
         let access = input.access.unwrap_or_default();
         let judging = Judging {
             bounds: input
@@ -513,6 +525,7 @@ impl Settings {
             top,
             store: input.store.resolve()?,
             force: input.force,
+            rejudge: input.rejudge,
             dry_run: input.dry_run,
             shard,
             pageviews_api: check_url(

@@ -61,6 +61,7 @@ impl<'a> DayAssembler<'a> {
         let served: Vec<Served<'_>> = resolved
             .iter()
             .map(|(e, page)| Served {
+                rank: e.rank,
                 article: &e.article,
                 views: e.views,
                 page,

@@ -23,6 +23,7 @@ mod assemble;
 mod existence;
 mod pages;
 mod plan;
+mod rejudge;
 mod report;
 mod resolve;
 mod tops;
@@ -75,6 +76,9 @@ pub(crate) async fn run<S: Sink>(
         run_id: new_run_id(started),
         ..RunReport::default()
     };
+    if settings.rejudge {
+        return rejudge_stored(settings, sink, reporter.as_ref(), report, started).await;
+    }
     let planner = Planner::new(settings);
     let plans = planner.plan(sink, &mut report).await?;
     if settings.dry_run {
@@ -106,6 +110,25 @@ pub(crate) async fn run<S: Sink>(
     finish_record(&mut record, &report, &outcome);
     if let Err(e) = sink.record_run(&record).await {
         // The days themselves are safe; only the ledger line is missing.
+        tracing::warn!(error = %e, "Could not record the run in ingest_runs.");
+    }
+    outcome.map(|()| report)
+}
+
+/// `sync --rejudge`: the stored days judged again, recorded in the ledger like any run;
+/// no HTTP client exists, so its request count is 0 by construction.
+async fn rejudge_stored<S: Sink>(
+    settings: &Settings,
+    sink: &mut S,
+    reporter: &dyn Reporter,
+    mut report: RunReport,
+    started: Timestamp,
+) -> Result<RunReport> {
+    let mut record = started_record(settings, &report, started);
+    sink.record_run(&record).await?;
+    let outcome = rejudge::run(settings, sink, reporter, &mut report).await;
+    finish_record(&mut record, &report, &outcome);
+    if let Err(e) = sink.record_run(&record).await {
         tracing::warn!(error = %e, "Could not record the run in ingest_runs.");
     }
     outcome.map(|()| report)

@@ -49,6 +49,8 @@ pub struct RunReport {
     pub throttled: u64,
     /// Per project, the first day the API has not published yet.
     pub not_published: Vec<(Project, Day)>,
+    /// `--rejudge`: stored days it left as they were, stored before rows were judged.
+    pub not_rejudged: Vec<(Project, Day)>,
     /// Filled by `--dry-run` instead of fetching.
     pub dry_run: Option<DryRun>,
     /// What each project of the run stored, in the order they ran.

@@ -102,19 +102,8 @@ impl<'a, S: Sink> DayWriter<'a, S> {
     async fn write(&mut self) -> Result<()> {
         self.sink.write_days(&self.buffer).await?;
         self.oldest = None;
-        let project = self.project;
         for batch in self.buffer.drain(..) {
-            self.report.days_written += 1;
-            self.report.rows_written += batch.rows.len() as u64;
-            let suspect = batch
-                .rows
-                .iter()
-                .filter(|r| r.assessment.suspect.is_some())
-                .count();
-            self.report.tally(project).add(batch.rows.len(), suspect);
-            tracing::info!(%project, day = %batch.date, rows = batch.rows.len(), suspect, "Stored day.");
-            self.reporter
-                .day_written(project, batch.date, batch.rows.len());
+            count(self.report, self.reporter, &batch);
         }
         Ok(())
     }
@@ -134,4 +123,19 @@ impl<'a, S: Sink> DayWriter<'a, S> {
             }
         }
     }
+}
+
+/// Tallies a day the sink has stored into the run's report and tells the reporter.
+pub(super) fn count(report: &mut RunReport, reporter: &dyn Reporter, batch: &DayBatch) {
+    let project = &batch.project;
+    report.days_written += 1;
+    report.rows_written += batch.rows.len() as u64;
+    let suspect = batch
+        .rows
+        .iter()
+        .filter(|r| r.assessment.suspect.is_some())
+        .count();
+    report.tally(project).add(batch.rows.len(), suspect);
+    tracing::info!(%project, day = %batch.date, rows = batch.rows.len(), suspect, "Stored day.");
+    reporter.day_written(project, batch.date, batch.rows.len());
 }

@@ -15,10 +15,8 @@
 use crate::model::{Access, Day, Project};
 use crate::sinks::read::{Dialect, Kind, Param};
 
-/// The row filter of the default view, NULL flags falling back as the module says.
-const ARTICLE: &str =
-    "COALESCE(t.is_article, t.page_status IN ('ok', 'redirect') AND t.namespace = 0)";
-const SUSPECT: &str = "COALESCE(t.suspect_automated, FALSE)";
+use crate::judge::stored::{ARTICLE, JUDGED, SUSPECT};
+
 /// The rows of the range, of every kind.
 const RANGE: &str =
     "t.project = @project AND t.access = @access AND t.date BETWEEN @since AND @until";
@@ -128,7 +126,7 @@ impl Scope {
                 rows = self.count_if(&counted),
                 not_article = self.count_if(&format!("NOT {ARTICLE}")),
                 suspect = self.count_if(SUSPECT),
-                unchecked = self.count_if("t.suspect_automated IS NULL"),
+                unchecked = self.count_if(&format!("NOT {JUDGED}")),
                 table = self.table,
             ),
             kinds: &[Kind::Int; 7],

@@ -77,11 +77,17 @@ pub(crate) fn readme_tables() -> String {
             ViewKind::Unnest { unnest, element } => {
                 format!("Columns {columns}, and `{element}` (one element of `{unnest}`).")
             }
-            ViewKind::Filter {
+            ViewKind::PerPage {
                 condition,
+                aggregates,
                 order_by,
             } => format!(
-                "Columns {columns}; the rows where `{condition}`, ordered by {}.",
+                "One row per {columns} of the rows where `{condition}`, with {}; ordered by {}.",
+                aggregates
+                    .iter()
+                    .map(|(name, expr)| format!("`{name}` = `{expr}`"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
                 order_by
                     .iter()
                     .map(|c| format!("`{c}`"))

@@ -226,7 +226,8 @@ impl DuckDbSink {
             .collect()
     }
 
-    /// Every stored row of a project between two days, in (date, rank, article) order.
+    /// Every stored row of a project between two days, in (date, rank, article) order,
+    /// whatever its access.
     #[doc(hidden)]
     pub fn read_rows(&self, project: &str, from: Day, to: Day) -> Result<Vec<StoredRow>> {
         self.read(
@@ -310,6 +311,26 @@ impl Sink for DuckDbSink {
             flush_partial: true,
             max_age: super::Batching::DEFAULT_MAX_AGE,
         }
+    }
+
+    async fn read_days(
+        &mut self,
+        project: &Project,
+        access: Access,
+        from: Day,
+        to: Day,
+    ) -> Result<Vec<TopPageRow>> {
+        self.read(
+            "reading stored days",
+            "project = ? AND access = ? AND date BETWEEN CAST(? AS DATE) AND CAST(? AS DATE)",
+            "date, rank, article",
+            params![
+                project.as_str(),
+                access.as_str(),
+                from.to_string(),
+                to.to_string()
+            ],
+        )
     }
 
     async fn stored_days(

@@ -22,6 +22,8 @@ use std::time::Duration;
 use crate::error::Result;
 use crate::model::{Access, Day, DayBatch, Project, RunRecord};
 
+use self::schema::TopPageRow;
+
 /// Days stored for one (project, access).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredDays {
@@ -87,6 +89,16 @@ pub trait Sink {
 
     /// How the pipeline groups finished days into `write_days` calls.
     fn batching(&self) -> Batching;
+
+    /// The stored rows of `[from, to]` for `project`/`access`, in (date, rank, article)
+    /// order: what `sync --rejudge` judges again.
+    async fn read_days(
+        &mut self,
+        project: &Project,
+        access: Access,
+        from: Day,
+        to: Day,
+    ) -> Result<Vec<TopPageRow>>;
 
     /// Stores each day atomically, replacing whatever the store had for it.
     /// A sink may commit the days one by one or as one chunk; on error, no day

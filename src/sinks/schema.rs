@@ -92,10 +92,12 @@ pub enum ViewKind {
         unnest: &'static str,
         element: &'static str,
     },
-    /// The rows where `condition` holds (SQL valid in DuckDB and GoogleSQL alike),
-    /// ordered by `order_by`.
-    Filter {
+    /// One row per group of `columns` among the rows where `condition` holds, with
+    /// `aggregates` (name, expression) after them, ordered by `order_by`; every
+    /// expression is SQL valid in DuckDB and GoogleSQL alike.
+    PerPage {
         condition: &'static str,
+        aggregates: &'static [(&'static str, &'static str)],
         order_by: &'static [&'static str],
     },
 }
@@ -384,6 +386,7 @@ pub struct TopPageRow {
     pub suspect_reason: Option<String>,
     pub is_article: Option<bool>,
     pub article_rank: Option<u32>,
+    pub mostread_rank: Option<u32>,
 }
 
 impl TopPageRow {
@@ -412,6 +415,7 @@ impl TopPageRow {
             suspect_reason: row.assessment.suspect.clone(),
             is_article: Some(row.assessment.is_article),
             article_rank: row.assessment.article_rank,
+            mostread_rank: row.assessment.mostread_rank,
         }
     }
 }
@@ -465,19 +469,26 @@ table! {
                 list was not fetched (--no-desktop, an access other than all-access, or a day \
                 stored before schema version 3).",
                 note: "So a row with `desktop_views` NULL and `desktop_min_views` set has a \
-                desktop share below `desktop_min_views / views`.";
-            suspect_automated: Option<bool> = "Likely automated traffic the API did not filter: \
-                the desktop share is outside the bounds (10-90 % by default, as Wikimedia's \
-                most-read feed) or the article is on the deny list. Flagged, never dropped; NULL \
-                on days stored before schema version 3.";
+                desktop share below `desktop_min_views / views`. When that ceiling is above the \
+                low bound, the share is unknown: the row is not suspect for its share.";
+            suspect_automated: Option<bool> = "Likely automated traffic, by wikitop's own \
+                judgement: a deny-list entry of kind automated or unexplained, or a desktop share \
+                outside the bounds (10-90 % by default; a heuristic Wikimedia's feed used from 2016 \
+                to 2020). Flagged, never dropped; NULL on days stored before schema version 3.";
             suspect_reason: Option<String> = "Why the row is suspect; NULL when it is not.";
             is_article: Option<bool> = "An existing page (ok or redirect) in namespace 0 that \
                 is not the wiki's main page (read from meta=siteinfo); NULL on days stored before \
                 schema version 3.";
-            article_rank: Option<u32> = "Rank among the day's articles that are not suspect, by \
-                views, ties sharing a rank as in `rank`; NULL for other rows.",
+            article_rank: Option<u32> = "Rank of the row's page among the day's pages that are \
+                articles and not suspect, by views, a redirect and its target counted once with \
+                their views summed; ties share a rank as in `rank`. NULL for other rows.",
                 note: "The top 100 articles of a day are `article_rank <= 100`, or the view \
-                `top_articles`.";
+                `top_articles` (one row per page).";
+            mostread_rank: Option<u32> = "Position in Wikimedia's \"Top read\" list of the wiki \
+                and day, as its feed (wikifeeds lib/most-read.js) computes it from the first 50 \
+                served entries; every row of a merged redirect pair carries it. NULL when not in \
+                that list, and on days judged before schema version 4 until `sync --rejudge`.",
+                note: "A day's \"Top read\" list is `WHERE mostread_rank IS NOT NULL`.";
         },
     }
 }
@@ -522,28 +533,24 @@ pub const TOP_PAGE_CATEGORIES: View = View {
     },
 };
 
-/// What people mean by "the most read articles": articles only, suspect rows left out.
+/// What people mean by "the most read articles": one row per page, suspect rows left out.
 pub const TOP_ARTICLES: View = View {
     name: "top_articles",
-    description: "The day's articles that are not suspect, by article_rank: the top 100 \
-        articles of a day are WHERE article_rank <= 100.",
+    description: "The day's articles that are not suspect, one row per page (a redirect and its \
+        target together, views summed), by article_rank: the top 100 articles of a day are \
+        WHERE article_rank <= 100.",
     from: &TOP_PAGES,
-    columns: &[
-        "date",
-        "project",
-        "access",
-        "article_rank",
-        "rank",
-        "article",
-        "title",
-        "views",
-        "desktop_share",
-        "page_id",
-        "categories",
-    ],
-    kind: ViewKind::Filter {
+    columns: &["date", "project", "access", "article_rank", "title"],
+    kind: ViewKind::PerPage {
         condition: "article_rank IS NOT NULL",
-        order_by: &["date", "project", "access", "article_rank", "article"],
+        aggregates: &[
+            ("views", "CAST(SUM(views) AS BIGINT)"),
+            ("articles", "ARRAY_AGG(article ORDER BY rank, article)"),
+            ("page_id", "MAX(page_id)"),
+            ("mostread_rank", "MIN(mostread_rank)"),
+            ("categories", "ANY_VALUE(categories)"),
+        ],
+        order_by: &["date", "project", "access", "article_rank", "title"],
     },
 };
 
@@ -597,7 +604,12 @@ mod tests {
                     assert_eq!(view.from.column(unnest).unwrap().mode, Mode::Repeated);
                     &[unnest]
                 }
-                ViewKind::Filter { order_by, .. } => order_by,
+                ViewKind::PerPage { aggregates, .. } => {
+                    for (name, _) in aggregates {
+                        assert!(!view.columns.contains(name), "{}: {name}", view.name);
+                    }
+                    &[]
+                }
             };
             for c in view.columns.iter().chain(extra) {
                 assert!(view.from.column(c).is_some(), "{}: {c}", view.name);
@@ -633,6 +645,7 @@ mod tests {
                     suspect: Some("on the deny list".into()),
                     is_article: true,
                     article_rank: None,
+                    mostread_rank: Some(1),
                 },
             }],
             run_id: "r".into(),

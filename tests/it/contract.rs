@@ -96,6 +96,7 @@ fn assessment(n: usize, i: usize) -> Assessment {
         desktop,
         is_article: !n.is_multiple_of(3),
         article_rank: (!n.is_multiple_of(3) && suspect.is_none()).then_some(i as u32 + 1),
+        mostread_rank: (n % 4 == 1).then_some(i as u32 + 1),
         suspect,
     }
 }

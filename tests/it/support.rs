@@ -197,6 +197,7 @@ fn store_matches(db: &Path, fake: &FakeWiki, project: &str, days: &[Date], top: 
         let day_rows: Vec<&StoredRow> = stored.iter().filter(|r| r.date == *day).collect();
         if judged {
             assert_judged(
+                project,
                 &day_rows,
                 &fake.expected_day(project, "all-access", *day, top).unwrap(),
             );
@@ -205,6 +206,7 @@ fn store_matches(db: &Path, fake: &FakeWiki, project: &str, days: &[Date], top: 
                 day_rows.iter().all(|r| r.is_article.is_none()
                     && r.suspect_automated.is_none()
                     && r.article_rank.is_none()
+                    && r.mostread_rank.is_none()
                     && r.desktop_views.is_none()),
                 "{day}: a row of an older release has judged columns"
             );
@@ -221,29 +223,51 @@ fn store_matches(db: &Path, fake: &FakeWiki, project: &str, days: &[Date], top: 
     }
 }
 
-/// The titles of the shipped deny list (its second column), read as data.
-fn denied_titles() -> BTreeSet<String> {
-    include_str!("../../src/deny_list.tsv")
+/// The shipped deny list read as data: `(scope, title) -> flags traffic` (its kind is
+/// `automated` or `unexplained`).
+fn deny_list() -> BTreeMap<(String, String), bool> {
+    include_str!("../../src/judge/deny_list.tsv")
         .lines()
         .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
-        .filter_map(|l| l.split('\t').nth(1))
-        .map(str::to_owned)
+        .map(|l| {
+            let f: Vec<&str> = l.split('\t').collect();
+            ((f[0].to_owned(), f[1].to_owned()), f[2] != "editorial")
+        })
         .collect()
 }
 
 /// Asserts one day's judged columns against the fake's desktop list and pages, with the
-/// rules computed here independently: desktop share outside 10-90 % or not in the
-/// desktop list or a denied title is suspect; articles are ranked by views among the
-/// rows that are articles and not suspect, ties sharing a rank.
-pub fn assert_judged(stored: &[&StoredRow], expected: &[ExpectedRow]) {
-    let denied = denied_titles();
+/// rules computed here independently:
+/// - suspect: a deny-list entry of a flagging kind on the served name or the title, a
+///   desktop share outside 10-90 %, or absent from the desktop list with
+///   `desktop_min_views` at most 10 % of the views;
+/// - `article_rank`: pages (rows sharing a title) that are articles and not suspect,
+///   ranked by their summed views, ties sharing a rank;
+/// - `mostread_rank`: wikifeeds' `lib/most-read.js` (7bddb99) steps, one after another.
+pub fn assert_judged(project: &str, stored: &[&StoredRow], expected: &[ExpectedRow]) {
+    let deny = deny_list();
+    let lang = project.split('.').next().unwrap();
+    let listed = |name: &str| -> Option<bool> {
+        let name = name.replace(' ', "_");
+        [project, lang, "*"]
+            .iter()
+            .filter_map(|scope| deny.get(&(scope.to_string(), name.clone())).copied())
+            .reduce(|a, b| a || b)
+    };
     let suspect = |e: &ExpectedRow| {
-        denied.contains(&e.article)
+        listed(&e.article) == Some(true)
+            || listed(&e.title) == Some(true)
             || match e.desktop_views {
-                None => true,
+                None => e.desktop_min_views.is_some_and(|m| m * 10 <= e.views),
                 Some(d) => d * 10 < e.views || d * 10 > e.views * 9,
             }
     };
+    let eligible = |x: &ExpectedRow| x.is_article && !suspect(x);
+    let mut page_views: BTreeMap<&str, u64> = BTreeMap::new();
+    for x in expected.iter().filter(|x| eligible(x)) {
+        *page_views.entry(x.title.as_str()).or_default() += x.views;
+    }
+    let mostread = feed_positions(project, expected, &listed);
     for e in expected {
         let row = stored
             .iter()
@@ -260,13 +284,53 @@ pub fn assert_judged(stored: &[&StoredRow], expected: &[ExpectedRow]) {
         assert_eq!(row.is_article, Some(e.is_article), "{what}");
         assert_eq!(row.suspect_automated, Some(suspect(e)), "{what}");
         assert_eq!(row.suspect_reason.is_some(), suspect(e), "{what}");
-        let eligible = |x: &ExpectedRow| x.is_article && !suspect(x);
         let rank = eligible(e).then(|| {
-            1 + expected
-                .iter()
-                .filter(|x| eligible(x) && x.views > e.views)
-                .count() as u32
+            let mine = page_views[e.title.as_str()];
+            1 + page_views.values().filter(|&&v| v > mine).count() as u32
         });
         assert_eq!(row.article_rank, rank, "{what}");
+        assert_eq!(
+            row.mostread_rank,
+            mostread.get(&e.article).copied(),
+            "{what}"
+        );
     }
+}
+
+/// Each served article's position in the feed's list: the first 50 entries in
+/// (rank, article) order; namespace 0; not blocked by the served name; the page exists;
+/// merged by title; not the main page (the one existing namespace-0 page that is no
+/// article), case-insensitively; not blocked by the title. fy.wikipedia has no list.
+fn feed_positions(
+    project: &str,
+    expected: &[ExpectedRow],
+    listed: &dyn Fn(&str) -> Option<bool>,
+) -> BTreeMap<String, u32> {
+    if project == "fy.wikipedia" {
+        return BTreeMap::new();
+    }
+    let exists = |e: &ExpectedRow| e.page_status == "ok" || e.page_status == "redirect";
+    let main = expected
+        .iter()
+        .find(|e| exists(e) && e.namespace == Some(0) && !e.is_article)
+        .map(|e| e.title.replace(' ', "_").to_lowercase());
+    let mut served: Vec<&ExpectedRow> = expected.iter().collect();
+    served.sort_by(|a, b| (a.rank, &a.article).cmp(&(b.rank, &b.article)));
+    let mut titles: Vec<(String, Vec<&str>)> = Vec::new();
+    for e in served.into_iter().take(50) {
+        if e.namespace != Some(0) || listed(&e.article).is_some() || !exists(e) {
+            continue;
+        }
+        let title = e.title.replace(' ', "_");
+        match titles.iter_mut().find(|(t, _)| *t == title) {
+            Some((_, names)) => names.push(&e.article),
+            None => titles.push((title, vec![&e.article])),
+        }
+    }
+    titles
+        .into_iter()
+        .filter(|(t, _)| Some(t.to_lowercase()) != main && listed(t).is_none())
+        .enumerate()
+        .flat_map(|(i, (_, names))| names.into_iter().map(move |n| (n.to_owned(), i as u32 + 1)))
+        .collect()
 }

@@ -186,6 +186,39 @@ async fn describe(
     Ok(())
 }
 
+/// Gives an existing view the definition of this build (`tables.patch` with the view's
+/// query; <https://cloud.google.com/bigquery/docs/updating-views#api>): a migration may
+/// change what a view computes, and a view is not versioned on its own.
+pub(super) async fn replace_view(
+    tables: &TableService,
+    settings: &BigQuerySettings,
+    name: &str,
+    wanted: &TableResource,
+) -> Result<()> {
+    let project = settings.project_id();
+    let patch = TableResource::new()
+        .set_or_clear_view(wanted.view.clone())
+        .set_or_clear_description(wanted.description.clone());
+    retrying(|| {
+        tables
+            .patch_table()
+            .set_project_id(project)
+            .set_dataset_id(settings.dataset())
+            .set_table_id(name)
+            .set_table(patch.clone())
+            .send()
+    })
+    .await
+    .map_err(|e| {
+        Error::store(
+            format!("updating the view `{settings}.{name}`"),
+            api_error(project, "updating the view", e),
+        )
+    })?;
+    info!(dataset = %settings, view = name, "Updated the view's definition.");
+    Ok(())
+}
+
 /// Records the current version on `top_pages`, keeping its other labels.
 pub(super) async fn stamp(
     tables: &TableService,

@@ -42,7 +42,7 @@ use self::client::Clients;
 use self::jobs::{Jobs, ResultRows};
 use self::rows::{cells, scalar_param, string_param};
 use super::schema::migrations::added_in;
-use super::schema::{INGEST_RUNS, TOP_PAGES};
+use super::schema::{INGEST_RUNS, TOP_PAGES, TopPageRow};
 use super::{Sink, StoredDays, StoredDaysOf};
 use crate::error::{Error, Message, Result};
 use crate::model::{Access, Day, DayBatch, Project, RunRecord, RunStatus};
@@ -229,6 +229,28 @@ impl Sink for BigQuerySink {
         result
             .iter()
             .map(|row| decode(what, cells(row, 1).and_then(|c| rows::date(c[0], "date"))))
+            .collect()
+    }
+
+    async fn read_days(
+        &mut self,
+        project: &Project,
+        access: Access,
+        from: Day,
+        to: Day,
+    ) -> Result<Vec<TopPageRow>> {
+        let what = "reading stored days from BigQuery";
+        let sql = sql::read_days(&sql::table_path(&self.settings, TOP_PAGES.name));
+        let params = vec![
+            string_param("project", project.as_str()),
+            string_param("access", access.as_str()),
+            rows::scalar_param("from", "DATE", &from.to_string()),
+            rows::scalar_param("to", "DATE", &to.to_string()),
+        ];
+        let result = Box::pin(self.query(what, &sql, params)).await?;
+        result
+            .iter()
+            .map(|row| decode(what, rows::decode_row::<TopPageRow>(row)))
             .collect()
     }
 

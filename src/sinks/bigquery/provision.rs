@@ -236,6 +236,9 @@ pub(super) async fn tables(
             self::table(&clients.tables, settings, view.name, &wanted, create).await?
         {
             check_table(view.name, None, &wanted, &found, version)?;
+            if migrating {
+                migrate::replace_view(&clients.tables, settings, view.name, &wanted).await?;
+            }
         }
     }
     Ok(version)

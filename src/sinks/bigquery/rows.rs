@@ -251,6 +251,7 @@ mod tests {
                     suspect: None,
                     is_article: true,
                     article_rank: Some(1),
+                    mostread_rank: Some(1),
                 },
             }],
             run_id: "run 1".into(),

@@ -77,13 +77,21 @@ fn view_sql(view: &View, from: &str) -> String {
         ViewKind::Unnest { unnest, element } => {
             format!("SELECT {columns}, {element}\nFROM {from}, UNNEST({unnest}) AS {element}")
         }
-        ViewKind::Filter {
+        ViewKind::PerPage {
             condition,
+            aggregates,
             order_by,
-        } => format!(
-            "SELECT {columns}\nFROM {from}\nWHERE {condition}\nORDER BY {}",
-            order_by.join(", ")
-        ),
+        } => {
+            let aggregates: Vec<String> = aggregates
+                .iter()
+                .map(|(name, expr)| format!("{expr} AS {name}"))
+                .collect();
+            format!(
+                "SELECT {columns}, {}\nFROM {from}\nWHERE {condition}\nGROUP BY {columns}\nORDER BY {}",
+                aggregates.join(", "),
+                order_by.join(", ")
+            )
+        }
     }
 }
 

@@ -96,6 +96,22 @@ pub(super) fn abandon_stale_runs(table: &str) -> String {
 
 /// The days of `@project`/`@access` in `[@from, @to]`. On the partitioning column:
 /// BigQuery reads only the partitions of the range.
+/// Every column of the stored rows of one (project, access) and range, in the order
+/// `read_days` promises.
+pub(super) fn read_days(table: &str) -> String {
+    let names = TOP_PAGES
+        .columns
+        .iter()
+        .map(|c| quoted(c.name))
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!(
+        "SELECT {names} FROM {table} \
+         WHERE `project` = @project AND `access` = @access AND `date` BETWEEN @from AND @to \
+         ORDER BY `date`, `rank`, `article`"
+    )
+}
+
 pub(super) fn stored_days(table: &str) -> String {
     format!(
         "SELECT DISTINCT `date` FROM {table} \

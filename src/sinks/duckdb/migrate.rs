@@ -322,8 +322,9 @@ mod tests {
         static STEPS: &[Migration] = &[
             MIGRATIONS[0],
             MIGRATIONS[1],
+            MIGRATIONS[2],
             Migration {
-                to: 4,
+                to: 5,
                 what: "views again",
                 changes: &[TEST_ADD_COLUMN],
             },
@@ -332,7 +333,7 @@ mod tests {
         conn.execute_batch("ALTER TABLE top_pages DROP COLUMN views")
             .unwrap();
         open_for_writing(&mut conn, "m", STEPS).unwrap();
-        assert_eq!(version(&conn), 4);
+        assert_eq!(version(&conn), 5);
         let views: Vec<i64> = conn
             .prepare("SELECT views FROM top_pages ORDER BY rank")
             .unwrap()
@@ -341,9 +342,9 @@ mod tests {
             .collect::<duckdb::Result<_>>()
             .unwrap();
         assert_eq!(views, [10, 20], "filled with rank * 10");
-        // A store at version 4 is newer than this build's.
+        // A store at version 5 is newer than this build's.
         let err = check_read_only(&conn, "m").unwrap_err();
-        assert!(matches!(err, Error::StoreTooNew { found: 4, .. }), "{err}");
+        assert!(matches!(err, Error::StoreTooNew { found: 5, .. }), "{err}");
         assert!(err.is_usage());
     }
 

@@ -85,12 +85,22 @@ pub(super) fn create_view(view: &View) -> String {
         ViewKind::Unnest { unnest, element } => {
             columns.push(format!("unnest({}) AS {}", ident(unnest), ident(element)));
         }
-        ViewKind::Filter {
+        ViewKind::PerPage {
             condition,
+            aggregates,
             order_by,
         } => {
+            let group = columns.join(", ");
+            columns.extend(
+                aggregates
+                    .iter()
+                    .map(|(name, expr)| format!("{expr} AS {}", ident(name))),
+            );
             let order: Vec<String> = order_by.iter().map(|c| ident(c)).collect();
-            tail = format!(" WHERE {condition} ORDER BY {}", order.join(", "));
+            tail = format!(
+                " WHERE {condition} GROUP BY {group} ORDER BY {}",
+                order.join(", ")
+            );
         }
     }
     format!(
