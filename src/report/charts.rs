@@ -502,3 +502,35 @@ pub(crate) fn flagged(flagged: &[Flagged]) -> Result<String> {
         Ok(())
     })
 }
+/// A page's views day by day as a small line, the range's first day on the left: the
+/// "Most read articles" row's trend at a glance. Hand-written SVG: a line needs no axes.
+pub(crate) fn sparkline(daily: &[u64]) -> String {
+    const W: f64 = 160.0;
+    const H: f64 = 24.0;
+    let max = daily.iter().copied().max().unwrap_or(0).max(1) as f64;
+    let step = if daily.len() > 1 {
+        W / (daily.len() - 1) as f64
+    } else {
+        0.0
+    };
+    let points: Vec<String> = daily
+        .iter()
+        .enumerate()
+        .map(|(i, &v)| {
+            format!(
+                "{:.1},{:.1}",
+                i as f64 * step,
+                H - 1.0 - (H - 2.0) * v as f64 / max
+            )
+        })
+        .collect();
+    format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{W}\" height=\"{H}\" viewBox=\"0 0 {W} {H}\" \
+         role=\"img\" aria-label=\"views per day\"><polyline fill=\"none\" stroke=\"rgb({},{},{})\" \
+         stroke-width=\"1.5\" points=\"{}\"/></svg>",
+        BAR.0,
+        BAR.1,
+        BAR.2,
+        points.join(" ")
+    )
+}

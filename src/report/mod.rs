@@ -181,11 +181,34 @@ pub struct Streak {
     pub views: u64,
 }
 
-/// A day's most viewed article among the report's rows.
+/// A day's #1 as stored (`article_rank = 1`; the served `rank = 1` with `--all-rows`):
+/// the page's title and its rows' views.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NumberOne {
     pub day: Day,
     pub article: String,
+    pub views: u64,
+}
+
+/// A page among the most read of the range (a redirect and its target together).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MostRead {
+    pub title: String,
+    pub views: u64,
+    /// Days the page was among the report's rows.
+    pub days: u64,
+    /// Its best `article_rank`; `None` with `--all-rows` for a page never ranked.
+    pub best_rank: Option<u64>,
+    /// Its views on each day of the range, 0 where it was not in the list.
+    pub daily: Vec<u64>,
+}
+
+/// A page of Wikimedia's "Top read" lists of the range (`mostread_rank`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TopRead {
+    pub title: String,
+    pub days: u64,
+    pub best: u64,
     pub views: u64,
 }
 
@@ -223,6 +246,8 @@ pub struct Report {
     pub categories: Categories,
     pub streaks: Vec<Streak>,
     pub number_one: Vec<NumberOne>,
+    pub most_read: Vec<MostRead>,
+    pub top_read: Vec<TopRead>,
     pub flagged: Vec<Flagged>,
     /// The latest runs of the store, newest first.
     pub runs: Vec<RunRecord>,
@@ -355,7 +380,7 @@ async fn collect<S: Sink + ReadStore>(
             })
         })
         .collect();
-    let number_one = run(scope.number_one())
+    let mut number_one: Vec<NumberOne> = run(scope.number_one())
         .await?
         .into_iter()
         .filter_map(|row| {
@@ -364,6 +389,20 @@ async fn collect<S: Sink + ReadStore>(
                 article: string(&row[1]),
                 views: uint(&row[2]),
             })
+        })
+        .collect();
+    // Tied #1 pages: the most viewed (then the first title) stands for the day.
+    number_one.dedup_by_key(|n| n.day);
+    let daily = run(scope.most_read_daily()).await?;
+    let most_read = most_read(run(scope.most_read()).await?, &daily, since, until);
+    let top_read = run(scope.top_read())
+        .await?
+        .into_iter()
+        .map(|row| TopRead {
+            title: string(&row[0]),
+            days: uint(&row[1]),
+            best: uint(&row[2]),
+            views: uint(&row[3]),
         })
         .collect();
     let flagged = run(scope.flagged())
@@ -397,9 +436,40 @@ async fn collect<S: Sink + ReadStore>(
         categories,
         streaks,
         number_one,
+        most_read,
+        top_read,
         flagged,
         runs,
     })
+}
+
+/// The most read pages with their views on each day of `[since, until]`.
+fn most_read(pages: Vec<Vec<Cell>>, daily: &[Vec<Cell>], since: Day, until: Day) -> Vec<MostRead> {
+    let span = usize::try_from((until - since).get_days()).unwrap_or(0) + 1;
+    pages
+        .into_iter()
+        .map(|row| {
+            let title = string(&row[0]);
+            let mut by_day = vec![0; span];
+            for d in daily.iter().filter(|d| string(&d[0]) == title) {
+                let offset =
+                    date(&d[1]).and_then(|day| usize::try_from((day - since).get_days()).ok());
+                if let Some(slot) = offset.and_then(|i| by_day.get_mut(i)) {
+                    *slot = uint(&d[2]);
+                }
+            }
+            MostRead {
+                views: uint(&row[1]),
+                days: uint(&row[2]),
+                best_rank: match row[3] {
+                    Cell::Null => None,
+                    _ => Some(uint(&row[3])),
+                },
+                daily: by_day,
+                title,
+            }
+        })
+        .collect()
 }
 
 /// The first day stored for the project up to `until`.

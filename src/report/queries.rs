@@ -25,6 +25,10 @@ const RANGE: &str =
 pub(crate) const TOP_CATEGORIES: usize = 12;
 /// How many streaks the report lists.
 pub(crate) const TOP_STREAKS: usize = 15;
+/// How many pages "Most read articles" lists.
+pub(crate) const TOP_PAGES: usize = 20;
+/// How many pages the range's "Top read" lists.
+pub(crate) const TOP_READ: usize = 25;
 
 /// A statement, its parameters and the kinds of its result columns.
 pub(crate) struct Query {
@@ -190,21 +194,83 @@ impl Scope {
         }
     }
 
-    /// The most viewed counted article of each day (ties to the first name):
-    /// `(day, article, views)`.
+    /// Each day's #1 as stored: the page with `article_rank = 1` (its rows' views
+    /// summed), or the served `rank = 1` with `--all-rows`; tied pages all come, most
+    /// viewed first: `(day, title, views)`.
     pub(crate) fn number_one(&self) -> Query {
+        let first = if self.all_rows {
+            "t.rank = 1"
+        } else {
+            "t.article_rank = 1"
+        };
         Query {
-            what: "finding each day's most viewed article",
+            what: "finding each day's #1",
             sql: format!(
-                "SELECT date, article, views FROM (\
-                   SELECT t.date, t.article, t.views, \
-                   ROW_NUMBER() OVER (PARTITION BY t.date ORDER BY t.views DESC, t.article) AS position \
-                   FROM {table} AS t WHERE {counted}) AS ranked \
-                 WHERE position = 1 ORDER BY date",
+                "SELECT t.date, t.title, {views} AS views FROM {table} AS t \
+                 WHERE {RANGE} AND {first} GROUP BY t.date, t.title \
+                 ORDER BY t.date, views DESC, t.title",
+                views = self.sum("t.views"),
+                table = self.table,
+            ),
+            kinds: &[Kind::Date, Kind::String, Kind::Int],
+        }
+    }
+
+    /// The pages (a redirect and its target together) with the most counted views in
+    /// the range: `(title, views, days in the list, best article_rank)`.
+    pub(crate) fn most_read(&self) -> Query {
+        Query {
+            what: "finding the most read articles",
+            sql: format!(
+                "{} ORDER BY views DESC, title LIMIT {TOP_PAGES}",
+                self.pages()
+            ),
+            kinds: &[Kind::String, Kind::Int, Kind::Int, Kind::Int],
+        }
+    }
+
+    fn pages(&self) -> String {
+        format!(
+            "SELECT t.title AS title, {views} AS views, COUNT(DISTINCT t.date) AS days, \
+             MIN(t.article_rank) AS best FROM {table} AS t WHERE {counted} GROUP BY t.title",
+            views = self.sum("t.views"),
+            table = self.table,
+            counted = self.counted(),
+        )
+    }
+
+    /// The counted views of each day of the pages of [`Self::most_read`]:
+    /// `(title, day, views)`.
+    pub(crate) fn most_read_daily(&self) -> Query {
+        Query {
+            what: "following the most read articles day by day",
+            sql: format!(
+                "WITH p AS ({pages} ORDER BY views DESC, title LIMIT {TOP_PAGES}) \
+                 SELECT t.title, t.date, {views} FROM {table} AS t JOIN p ON t.title = p.title \
+                 WHERE {counted} GROUP BY t.title, t.date ORDER BY t.title, t.date",
+                pages = self.pages(),
+                views = self.sum("t.views"),
                 table = self.table,
                 counted = self.counted(),
             ),
-            kinds: &[Kind::Date, Kind::String, Kind::Int],
+            kinds: &[Kind::String, Kind::Date, Kind::Int],
+        }
+    }
+
+    /// Wikimedia's "Top read" lists of the range, by page, from `mostread_rank`:
+    /// `(title, days in the list, best position, views)`.
+    pub(crate) fn top_read(&self) -> Query {
+        Query {
+            what: "reading the range's Top read lists",
+            sql: format!(
+                "SELECT t.title, COUNT(DISTINCT t.date) AS days, MIN(t.mostread_rank) AS best, \
+                 {views} AS views FROM {table} AS t \
+                 WHERE {RANGE} AND t.mostread_rank IS NOT NULL GROUP BY t.title \
+                 ORDER BY views DESC, t.title LIMIT {TOP_READ}",
+                views = self.sum("t.views"),
+                table = self.table,
+            ),
+            kinds: &[Kind::String, Kind::Int, Kind::Int, Kind::Int],
         }
     }
 
@@ -267,6 +333,9 @@ mod tests {
             s.streaks(),
             s.number_one(),
             s.flagged(),
+            s.most_read(),
+            s.most_read_daily(),
+            s.top_read(),
         ]
     }
 
@@ -297,10 +366,11 @@ mod tests {
     fn all_rows_drops_the_article_and_traffic_filter_but_flagged_keeps_its_own() {
         let s = scope(Dialect::DuckDb, true);
         assert!(!s.streaks().sql.contains("is_article"));
-        assert!(!s.number_one().sql.contains("suspect_automated"));
+        assert!(s.number_one().sql.contains("t.rank = 1"));
         assert!(s.flagged().sql.contains("t.suspect_automated"));
         let s = scope(Dialect::DuckDb, false);
         assert!(s.streaks().sql.contains(ARTICLE));
-        assert!(s.number_one().sql.contains(SUSPECT));
+        assert!(s.number_one().sql.contains("t.article_rank = 1"));
+        assert!(s.most_read().sql.contains(SUSPECT));
     }
 }

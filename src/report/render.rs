@@ -159,6 +159,21 @@ pub fn render(report: &Report) -> Result<String> {
         .iter()
         .map(|d| context! { day => d.day.to_string(), article => d.article.clone(), views => d.views })
         .collect();
+    let most_read: Vec<Value> = report
+        .most_read
+        .iter()
+        .map(|p| {
+            context! {
+                title => p.title.clone(), views => p.views, days => p.days, best => p.best_rank,
+                line => svg(charts::sparkline(&p.daily)),
+            }
+        })
+        .collect();
+    let top_read: Vec<Value> = report
+        .top_read
+        .iter()
+        .map(|p| context! { title => p.title.clone(), days => p.days, best => p.best, views => p.views })
+        .collect();
     let flagged: Vec<Value> = report
         .flagged
         .iter()
@@ -197,6 +212,8 @@ pub fn render(report: &Report) -> Result<String> {
             months => report.categories.months.clone(),
             categories,
             streaks,
+            most_read,
+            top_read,
             reigns => Value::from(minijinja::value::Serde(longest_reigns(&report.number_one))),
             days,
             flagged,
@@ -229,7 +246,7 @@ mod tests {
 
     #[test]
     fn names_from_the_store_are_text_never_markup() {
-        use super::super::{Categories, CategoryRow, Flagged, Streak, Summary};
+        use super::super::{Categories, CategoryRow, Flagged, MostRead, Streak, Summary, TopRead};
         let evil = "<script>alert(1)</script>&<img src=x>";
         let day = date(2024, 1, 1);
         let report = Report {
@@ -255,6 +272,19 @@ mod tests {
                 first: day,
                 last: day,
                 days: 1,
+                views: 1,
+            }],
+            most_read: vec![MostRead {
+                title: evil.into(),
+                views: 1,
+                days: 1,
+                best_rank: Some(1),
+                daily: vec![1],
+            }],
+            top_read: vec![TopRead {
+                title: evil.into(),
+                days: 1,
+                best: 1,
                 views: 1,
             }],
             number_one: vec![NumberOne {

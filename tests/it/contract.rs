@@ -12,7 +12,7 @@
 //! whose submission is retried after its answer was lost, and one refused once for
 //! BigQuery's rate limit.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -315,34 +315,59 @@ trait Store {
     async fn rows(&self, sink: &mut Self::Sink) -> Vec<Row>;
     /// Creates `top_pages` with a wrong schema before the first `open`.
     async fn create_wrong_top_pages(&self);
-    /// The view `top_articles` as (date, project, access, article_rank, article), in the
-    /// view's order; the sink is closed first (a DuckDB file has one writer).
+    /// The view `top_articles` as (date, project, access, article_rank, title, views,
+    /// served names joined by `|`), in the view's order; the sink is closed first (a
+    /// DuckDB file has one writer).
     async fn top_articles(&self, sink: Self::Sink) -> Vec<ArticleRow>;
 }
 
-type ArticleRow = (String, String, String, i64, String);
+type ArticleRow = (String, String, String, i64, String, i64, String);
 
-/// `top_articles` holds exactly the rows with an `article_rank`, ordered by it per day.
-async fn top_articles_are_the_ranked_rows_in_order(store: impl Store) {
+/// `top_articles` holds one row per page among the rows with an `article_rank`: its
+/// views summed, its served names in rank order, ordered by rank per day.
+async fn top_articles_are_the_ranked_pages_in_order(store: impl Store) {
     let mut sink = store.open().await.expect("open");
-    let days = month("en.wikipedia", Access::AllAccess, 0, "run-1");
+    let mut days = month("en.wikipedia", Access::AllAccess, 0, "run-1");
+    // A redirect beside its target: one page, two served names.
+    let day = &mut days[0];
+    let (first, second) = (day.rows[1].clone(), day.rows[4].clone());
+    day.rows[4].page = first.page.clone();
+    day.rows[4].assessment.article_rank = first.assessment.article_rank.or(Some(1));
+    day.rows[1].assessment.article_rank = day.rows[4].assessment.article_rank;
+    day.rows[1].assessment.is_article = true;
+    assert_ne!(first.article, second.article);
     write_all(&mut sink, &days).await;
-    let mut want: Vec<ArticleRow> = days
-        .iter()
-        .flat_map(|b| {
-            b.rows.iter().filter_map(move |r| {
-                Some((
-                    b.date.to_string(),
-                    b.project.to_string(),
-                    b.access.to_string(),
-                    i64::from(r.assessment.article_rank?),
-                    r.article.clone(),
-                ))
-            })
+    let mut pages: BTreeMap<(String, String, String, i64, String), (i64, Vec<(u32, String)>)> =
+        BTreeMap::new();
+    for b in &days {
+        for r in &b.rows {
+            let Some(rank) = r.assessment.article_rank else {
+                continue;
+            };
+            let key = (
+                b.date.to_string(),
+                b.project.to_string(),
+                b.access.to_string(),
+                i64::from(rank),
+                r.page.title.clone(),
+            );
+            let page = pages.entry(key).or_default();
+            page.0 += r.views as i64;
+            page.1.push((r.rank, r.article.clone()));
+        }
+    }
+    let want: Vec<ArticleRow> = pages
+        .into_iter()
+        .map(|((d, p, a, rank, title), (views, mut names))| {
+            names.sort();
+            let names: Vec<String> = names.into_iter().map(|(_, n)| n).collect();
+            (d, p, a, rank, title, views, names.join("|"))
         })
         .collect();
-    want.sort();
-    assert!(!want.is_empty());
+    assert!(
+        want.iter().any(|w| w.6.contains('|')),
+        "a page of two names"
+    );
     assert_eq!(store.top_articles(sink).await, want);
 }
 
@@ -410,12 +435,20 @@ impl Store for Duck {
         let conn = duckdb::Connection::open(&self.path).expect("open a DuckDB file");
         let mut stmt = conn
             .prepare(
-                "SELECT CAST(date AS VARCHAR), project, access, article_rank, article \
-                 FROM top_articles",
+                "SELECT CAST(date AS VARCHAR), project, access, article_rank, title, views, \
+                 array_to_string(articles, '|') FROM top_articles",
             )
             .expect("the view exists");
         stmt.query_map([], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+                r.get(6)?,
+            ))
         })
         .and_then(|rows| rows.collect())
         .expect("read the view")
@@ -677,8 +710,9 @@ impl Store for Bq {
     async fn top_articles(&self, _sink: BigQuerySink) -> Vec<ArticleRow> {
         // A view's ORDER BY orders its own rows; the outer query keeps it explicit.
         let sql = format!(
-            "SELECT CAST(date AS STRING), project, access, article_rank, article \
-             FROM `{}.{}.top_articles` ORDER BY date, project, access, article_rank, article",
+            "SELECT CAST(date AS STRING), project, access, article_rank, title, views, \
+             ARRAY_TO_STRING(articles, '|') \
+             FROM `{}.{}.top_articles` ORDER BY date, project, access, article_rank, title",
             self.project, self.dataset
         );
         self.query(&sql)
@@ -691,6 +725,8 @@ impl Store for Bq {
                     string(&c[2]),
                     int(&c[3]).expect("article_rank"),
                     string(&c[4]),
+                    int(&c[5]).expect("views"),
+                    string(&c[6]),
                 )
             })
             .collect()
@@ -997,7 +1033,7 @@ macro_rules! contract {
 
 contract!(
     exact_rows_for_a_month,
-    top_articles_are_the_ranked_rows_in_order,
+    top_articles_are_the_ranked_pages_in_order,
     a_rerun_adds_nothing,
     rewriting_a_day_replaces_it_exactly,
     stored_days_for_ranges,

@@ -148,12 +148,13 @@ async fn a_report_shows_the_figures_that_independent_sql_computes() {
     assert_eq!(s.not_checked, 0, "every day was stored at schema v3");
     assert!(s.flagged > 0 && s.not_articles > 0, "the fake serves both");
 
-    // Daily #1: the view `top_articles` ranks the same rows; ties go to the first name.
+    // Daily #1: the page ranked 1 in the view `top_articles`; tied pages go to the
+    // first title.
     let mut want_number_one: BTreeMap<String, (String, String)> = BTreeMap::new();
     for r in rows(
         &conn,
-        "SELECT CAST(date AS VARCHAR), article, CAST(views AS VARCHAR) FROM top_articles \
-         WHERE article_rank = 1 ORDER BY date, article",
+        "SELECT CAST(date AS VARCHAR), title, CAST(views AS VARCHAR) FROM top_articles \
+         WHERE article_rank = 1 ORDER BY date, title",
     ) {
         want_number_one
             .entry(r[0].clone())
@@ -165,6 +166,60 @@ async fn a_report_shows_the_figures_that_independent_sql_computes() {
         .map(|d| (d.day.to_string(), (d.article.clone(), d.views.to_string())))
         .collect();
     assert_eq!(got_number_one, want_number_one);
+
+    // Most read pages: the counted rows summed per title, and each page's daily views.
+    let want_most_read = rows(
+        &conn,
+        &format!(
+            "SELECT title, CAST(sum(views) AS VARCHAR), CAST(count(DISTINCT date) AS VARCHAR), \
+             CAST(min(article_rank) AS VARCHAR) FROM top_pages WHERE {COUNTED} \
+             GROUP BY title ORDER BY sum(views) DESC, title LIMIT 20"
+        ),
+    );
+    let got_most_read: Vec<Vec<String>> = report
+        .most_read
+        .iter()
+        .map(|p| {
+            vec![
+                p.title.clone(),
+                p.views.to_string(),
+                p.days.to_string(),
+                p.best_rank.map_or_else(|| "NULL".into(), |r| r.to_string()),
+            ]
+        })
+        .collect();
+    assert_eq!(got_most_read, want_most_read);
+    for p in &report.most_read {
+        assert_eq!(p.daily.iter().sum::<u64>(), p.views, "{}", p.title);
+        assert_eq!(
+            p.daily.iter().filter(|&&v| v > 0).count() as u64,
+            p.days,
+            "{}",
+            p.title
+        );
+    }
+
+    // Wikimedia's "Top read" of the range, from mostread_rank.
+    let want_top_read = rows(
+        &conn,
+        "SELECT title, CAST(count(DISTINCT date) AS VARCHAR), CAST(min(mostread_rank) AS VARCHAR), \
+         CAST(sum(views) AS VARCHAR) FROM top_pages WHERE mostread_rank IS NOT NULL \
+         AND date BETWEEN DATE '2025-05-20' AND DATE '2025-07-03' GROUP BY title ORDER BY sum(views) DESC, title LIMIT 25",
+    );
+    let got_top_read: Vec<Vec<String>> = report
+        .top_read
+        .iter()
+        .map(|p| {
+            vec![
+                p.title.clone(),
+                p.days.to_string(),
+                p.best.to_string(),
+                p.views.to_string(),
+            ]
+        })
+        .collect();
+    assert_eq!(got_top_read, want_top_read);
+    assert!(!got_top_read.is_empty());
 
     // Streaks, by another method: a run starts where the previous day is not yesterday.
     let want_streaks = rows(
