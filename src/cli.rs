@@ -179,11 +179,11 @@ pub(crate) struct SyncArgs {
     #[arg(long, env = "WIKITOP_NO_DESKTOP")]
     no_desktop: bool,
     /// Desktop share of views, in percent, outside which a row is flagged as likely
-    /// automated [default: 10-90, as Wikimedia's most-read feed].
+    /// automated [default: 10-90, the bounds Wikimedia's feed used from 2016 to 2020].
     #[arg(long, env = "WIKITOP_DESKTOP_SHARE", value_name = "LOW-HIGH")]
     desktop_share: Option<String>,
-    /// A file of `project<TAB>title<TAB>reason` lines (`*` for every wiki) flagged as
-    /// likely automated, on top of the shipped deny list.
+    /// A file of `scope<TAB>title<TAB>kind<TAB>source` lines (scope `*`, a language or a
+    /// project; kind automated, editorial or unexplained) added to the shipped deny list.
     #[arg(long, env = "WIKITOP_DENY_LIST", value_name = "FILE")]
     deny_list: Option<PathBuf>,
     /// Pageviews API base URL.

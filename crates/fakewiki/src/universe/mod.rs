@@ -268,8 +268,9 @@ impl Universe {
             (Page::Existing { .. }, false) => "ok",
         }
         .to_owned();
-        // What Wikimedia's feed calls an article (wikifeeds' filterSpecial): main
-        // namespace, not the main page that meta=siteinfo names.
+        // What wikitop calls an article: main namespace, an existing page, not the main
+        // page that meta=siteinfo names (as wikifeeds' `filterSpecial`, which compares the
+        // main page case-insensitively; titles here differ from it in more than case).
         row.is_article = matches!(row.page_status.as_str(), "ok" | "redirect")
             && resolved.title.ns == 0
             && row.title != site(project).main_page;
@@ -372,8 +373,8 @@ impl Universe {
 }
 
 /// Articles planted as automated-looking traffic in the hand-written universes, with
-/// their desktop share of views: far outside the 10–90 % people produce (the bound of
-/// Wikimedia's most-read feed, wikifeeds lib/most-read-filter.js).
+/// their desktop share of views: far outside the 10–90 % people produce (the bound
+/// Wikimedia's most-read feed used from 2016 to 2020, wikifeeds lib/most-read-filter.js).
 pub const BOT_LIKE: &[(&str, f64)] = &[
     ("iPhone_15", 0.98),
     ("C++", 0.02),

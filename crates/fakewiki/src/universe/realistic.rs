@@ -247,7 +247,8 @@ impl Realistic {
         ]));
         let u = r.unit();
         // About one title in 170 draws bot-like traffic: nearly all desktop (a scraper)
-        // or nearly all mobile, as the pages Wikimedia's feed filters out (T124716).
+        // or nearly all mobile, as the pages Wikimedia's feed filtered out from 2016 to 2020
+        // (T124716; wikifeeds b572352 removed that filter).
         match (access, hash_str(article) % 1000) {
             ("desktop", 0..=2) => 0.98,
             ("desktop", 3..=5) => 0.02,
