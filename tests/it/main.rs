@@ -8,6 +8,7 @@ mod cli_inputs;
 mod cli_runs;
 mod contract;
 mod real_services;
+mod rejudge;
 mod report;
 mod store_faults;
 mod store_versions;
