@@ -648,6 +648,14 @@ fn print_status(out: &mut impl Write, report: &StatusReport) -> io::Result<()> {
                 ranges_text(&p.unassessed)
             )?;
         }
+        if p.unranked_days > 0 {
+            writeln!(
+                out,
+                "  {} day(s) judged before mostread_rank existed: {}; `sync --rejudge --since … --until …` fills it, with no request",
+                p.unranked_days,
+                ranges_text(&p.unranked)
+            )?;
+        }
     }
     if !report.runs.is_empty() {
         writeln!(out, "Last runs:")?;

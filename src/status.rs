@@ -22,6 +22,10 @@ pub struct ProjectStatus {
     /// schema version 3): `sync --force` over them fills them.
     pub unassessed: Vec<(Day, Day)>,
     pub unassessed_days: u64,
+    /// Stored days of `[since, until]` judged before `mostread_rank` existed (schema
+    /// version 4): `sync --rejudge` over them fills it, with no request.
+    pub unranked: Vec<(Day, Day)>,
+    pub unranked_days: u64,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -82,7 +86,10 @@ fn summarize(stored: StoredDays, since: Day, until: Day) -> Option<ProjectStatus
     }
     missing.extend(open);
     let unassessed_in_range: Vec<Day> = stored.unassessed.range(since..=until).copied().collect();
+    let unranked_in_range: Vec<Day> = stored.unranked.range(since..=until).copied().collect();
     Some(ProjectStatus {
+        unranked: ranges(&unranked_in_range),
+        unranked_days: unranked_in_range.len() as u64,
         unassessed: ranges(&unassessed_in_range),
         unassessed_days: unassessed_in_range.len() as u64,
         project: stored.project,
@@ -120,6 +127,7 @@ mod tests {
                 project: "en.wikipedia".parse().unwrap(),
                 access: Access::AllAccess,
                 unassessed: [1, 2, 9].iter().map(|d| date(2024, 1, *d)).collect(),
+                unranked: [5].iter().map(|d| date(2024, 1, *d)).collect(),
                 days,
             },
             date(2024, 1, 1),
@@ -143,5 +151,6 @@ mod tests {
             ]
         );
         assert_eq!(s.unassessed_days, 3);
+        assert_eq!(s.unranked, [(date(2024, 1, 5), date(2024, 1, 5))]);
     }
 }

@@ -37,6 +37,11 @@ pub const MAX_TITLES: usize = 50;
 /// The wiki for which wikifeeds answers every most-read request with an empty feed.
 const NO_FEED: &str = "fy.wikipedia";
 
+/// Whether wikifeeds serves a "Top read" list for `project` at all.
+pub fn has_feed(project: &Project) -> bool {
+    project.as_str() != NO_FEED
+}
+
 /// One entry that made the list: its rows (indices into the served rows) and views.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Listed {
@@ -53,7 +58,7 @@ pub(crate) fn ranks(
     main_page: Option<&str>,
 ) -> Vec<Option<u32>> {
     let mut out = vec![None; rows.len()];
-    if project.as_str() == NO_FEED {
+    if !has_feed(project) {
         return out;
     }
     let main_page = main_page.map(db_key);

@@ -20,7 +20,7 @@ use jiff::civil::Date;
 
 use super::schema::migrations::{MIGRATIONS, added_in};
 use super::schema::{INGEST_RUNS, Row, TOP_PAGES, TopPageRow};
-use super::{ASSESSED_COLUMN, Sink, StoredDays, StoredDaysOf};
+use super::{ASSESSED_COLUMN, RANKED_COLUMN, Sink, StoredDays, StoredDaysOf};
 use crate::error::{Error, Result};
 use crate::model::{Access, Day, DayBatch, Project, RunRecord, RunStatus};
 
@@ -403,38 +403,45 @@ impl Sink for DuckDbSink {
     async fn all_stored_days(&mut self) -> Result<Vec<StoredDays>> {
         let doing = "listing stored days";
         // A store opened read-only before its migration has no such column yet.
-        let assessed = if self.schema_version()? >= added_in(&TOP_PAGES, ASSESSED_COLUMN) {
-            format!("bool_and({} IS NOT NULL)", sql::ident(ASSESSED_COLUMN))
-        } else {
-            "false".to_owned()
+        let version = self.schema_version()?;
+        let has = |column: &str, aggregate: &str| {
+            if version >= added_in(&TOP_PAGES, column) {
+                format!("{aggregate}({} IS NOT NULL)", sql::ident(column))
+            } else {
+                "false".to_owned()
+            }
         };
+        let (assessed, ranked) = (
+            has(ASSESSED_COLUMN, "bool_and"),
+            has(RANKED_COLUMN, "bool_or"),
+        );
         let mut stmt = self
             .conn
             .prepare(&format!(
-                "SELECT project, access, CAST(date AS VARCHAR), {assessed} FROM top_pages \
-                 GROUP BY ALL"
+                "SELECT project, access, CAST(date AS VARCHAR), {assessed}, {ranked} \
+                 FROM top_pages GROUP BY ALL"
             ))
             .map_err(|e| Error::store(doing, e))?;
-        let rows: Vec<(String, String, String, bool)> = stmt
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        let rows: Vec<(String, String, String, bool, bool)> = stmt
+            .query_map([], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            })
             .and_then(|rows| rows.collect())
             .map_err(|e| Error::store(doing, e))?;
         let mut grouped: BTreeMap<(String, String), StoredDaysOf> = BTreeMap::new();
-        for (project, access, date, assessed) in rows {
+        for (project, access, date, assessed, ranked) in rows {
             grouped
                 .entry((project, access))
                 .or_default()
-                .add(parse_date(&date)?, assessed);
+                .add(parse_date(&date)?, assessed, ranked);
         }
         grouped
             .into_iter()
             .map(|((project, access), days)| {
-                Ok(StoredDays {
-                    project: project.parse().map_err(|e| Error::store(doing, e))?,
-                    access: access.parse().map_err(|e: String| Error::store(doing, e))?,
-                    days: days.days,
-                    unassessed: days.unassessed,
-                })
+                Ok(days.finish(
+                    project.parse().map_err(|e| Error::store(doing, e))?,
+                    access.parse().map_err(|e: String| Error::store(doing, e))?,
+                ))
             })
             .collect()
     }

@@ -34,6 +34,9 @@ pub struct StoredDays {
     /// (`is_article`, `suspect_automated`, …) stay NULL until `sync --force` fetches
     /// them again.
     pub unassessed: BTreeSet<Day>,
+    /// Those of `days` judged before schema version 4, whose `mostread_rank` stays NULL
+    /// until `sync --rejudge` computes it from the store.
+    pub unranked: BTreeSet<Day>,
 }
 
 /// One (project, access)'s days as a sink collects them row by row.
@@ -41,19 +44,43 @@ pub struct StoredDays {
 pub(crate) struct StoredDaysOf {
     pub(crate) days: BTreeSet<Day>,
     pub(crate) unassessed: BTreeSet<Day>,
+    pub(crate) unranked: BTreeSet<Day>,
 }
 
 impl StoredDaysOf {
-    pub(crate) fn add(&mut self, day: Day, assessed: bool) {
+    /// A stored day: `assessed` when every row is judged, `ranked` when a row has a
+    /// `mostread_rank`.
+    pub(crate) fn add(&mut self, day: Day, assessed: bool, ranked: bool) {
         self.days.insert(day);
         if !assessed {
             self.unassessed.insert(day);
+        } else if !ranked {
+            self.unranked.insert(day);
+        }
+    }
+
+    /// The days of `project`/`access`; a wiki without a "Top read" feed has no ranked day
+    /// to miss.
+    pub(crate) fn finish(mut self, project: Project, access: Access) -> StoredDays {
+        if !crate::judge::mostread::has_feed(&project) {
+            self.unranked.clear();
+        }
+        StoredDays {
+            project,
+            access,
+            days: self.days,
+            unassessed: self.unassessed,
+            unranked: self.unranked,
         }
     }
 }
 
 /// The column whose NULL marks a row stored before wikitop judged rows.
 pub(crate) const ASSESSED_COLUMN: &str = "is_article";
+/// The column no row of a day judged before schema version 4 has: every judged day of a
+/// wiki with a "Top read" feed has some row in that list (50 served entries all
+/// excluded by its rules is not a day seen on any wiki).
+pub(crate) const RANKED_COLUMN: &str = "mostread_rank";
 
 /// How a sink wants finished days grouped into `write_days` calls: the sink declares
 /// it, the pipeline's writer obeys it. A sink may still split one call's days further

@@ -921,12 +921,14 @@ async fn stored_days_for_ranges(store: impl Store) {
                 access: Access::MobileWeb,
                 days: BTreeSet::from([date(2023, 4, 2)]),
                 unassessed: BTreeSet::new(),
+                unranked: BTreeSet::new(),
             },
             StoredDays {
                 project: en_wiki,
                 access: Access::AllAccess,
                 days: all,
                 unassessed: BTreeSet::new(),
+                unranked: BTreeSet::new(),
             },
         ]
     );

@@ -2,7 +2,9 @@
 //! the fixture universe, 2023-04-01..03, written by wikitop 0.1.0 before stores recorded
 //! a schema version) opened by this one through the real binary: `status` reads it as
 //! it is, `sync` migrates it in place and keeps every row, and a store stamped with a
-//! newer version is refused in one sentence with exit code 2.
+//! newer version is refused in one sentence with exit code 2. A store of the previous
+//! release (`tests/fixtures/store-v3.duckdb`: the same 3 days written by wikitop at
+//! commit 8c84c2f, schema version 3) is migrated and judged again with no request.
 
 use std::path::{Path, PathBuf};
 
@@ -18,10 +20,19 @@ const FIXTURE: &str = concat!(
     "/tests/fixtures/store-v1.duckdb"
 );
 
+const FIXTURE_V3: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/store-v3.duckdb"
+);
+
 /// A copy of the fixture, so the committed file is never changed.
 fn copy_of_fixture(dir: &Path) -> PathBuf {
+    copy_of(FIXTURE, dir)
+}
+
+fn copy_of(fixture: &str, dir: &Path) -> PathBuf {
     let db = dir.join("store.duckdb");
-    std::fs::copy(FIXTURE, &db).expect("the v1 fixture is committed");
+    std::fs::copy(fixture, &db).expect("the store fixture is committed");
     db
 }
 
@@ -83,6 +94,56 @@ fn a_store_of_the_first_release_is_migrated_and_keeps_every_row() {
         out.contains("ok") && !out.contains("before wikitop flagged rows"),
         "{out}"
     );
+}
+
+#[test]
+fn a_store_of_the_previous_release_is_migrated_and_judged_again_with_no_request() {
+    let fake = FakeWiki::start_blocking(Config::fixture()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let db = copy_of(FIXTURE_V3, dir.path());
+    let stored = days(date(2023, 4, 1), date(2023, 4, 3));
+    assert_eq!(version(&db), 3);
+
+    let status = run(&fake, &db, &["status", "--since", "2023-04-01"]);
+    let out = text(&status.stdout);
+    assert!(
+        out.contains("3 day(s) judged before mostread_rank existed: 2023-04-01..2023-04-03"),
+        "{out}"
+    );
+    assert!(!out.contains("before wikitop flagged rows"), "{out}");
+
+    let requests = fake.requests().len();
+    let rejudge = run(
+        &fake,
+        &db,
+        &[
+            "sync",
+            "--rejudge",
+            "--since",
+            "2023-04-01",
+            "--until",
+            "2023-04-03",
+        ],
+    );
+    assert!(rejudge.status.success(), "{}", text(&rejudge.stderr));
+    assert!(
+        text(&rejudge.stdout)
+            .contains("Judged 3 stored day(s) again (46 rows) from the store; 0 requests."),
+        "{}",
+        text(&rejudge.stdout)
+    );
+    assert_eq!(fake.requests().len(), requests, "rejudging sent a request");
+    assert_eq!(version(&db), SCHEMA_VERSION);
+    // Served values as they were, every judged column as this release computes it.
+    assert_store_matches(&db, &fake, "en.wikipedia", &stored, 100);
+    let status = run(&fake, &db, &["status", "--since", "2023-04-01"]);
+    let out = text(&status.stdout);
+    assert!(!out.contains("judged before mostread_rank"), "{out}");
+    let last_run = out
+        .lines()
+        .find(|l| l.contains(" ok "))
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(last_run.contains("3 day(s), 46 rows, 0 requests"), "{out}");
 }
 
 #[test]

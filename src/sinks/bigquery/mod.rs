@@ -41,7 +41,6 @@ pub use self::migrate::VERSION_LABEL;
 use self::client::Clients;
 use self::jobs::{Jobs, ResultRows};
 use self::rows::{cells, scalar_param, string_param};
-use super::schema::migrations::added_in;
 use super::schema::{INGEST_RUNS, TOP_PAGES, TopPageRow};
 use super::{Sink, StoredDays, StoredDaysOf};
 use crate::error::{Error, Message, Result};
@@ -331,42 +330,43 @@ impl Sink for BigQuerySink {
 
     async fn all_stored_days(&mut self) -> Result<Vec<StoredDays>> {
         let what = "listing the days stored in BigQuery";
-        // A dataset opened read-only before its migration has no such column yet.
-        let assessed = self.schema_version >= added_in(&TOP_PAGES, crate::sinks::ASSESSED_COLUMN);
-        let sql = sql::all_stored_days(&sql::table_path(&self.settings, TOP_PAGES.name), assessed);
+        // A dataset opened read-only before its migration lacks the newer columns.
+        let sql = sql::all_stored_days(
+            &sql::table_path(&self.settings, TOP_PAGES.name),
+            self.schema_version,
+        );
         let result = self.query(what, &sql, Vec::new()).await?;
         let mut grouped: BTreeMap<(String, String), StoredDaysOf> = BTreeMap::new();
         for row in &result {
-            let (project, access, date, assessed) = decode(
+            let (project, access, date, assessed, ranked) = decode(
                 what,
-                cells(row, 4).and_then(|c| {
+                cells(row, 5).and_then(|c| {
                     Ok((
                         rows::req_str(c[0], "project")?.to_owned(),
                         rows::req_str(c[1], "access")?.to_owned(),
                         rows::date(c[2], "date")?,
                         rows::req_str(c[3], "assessed")? == "true",
+                        rows::req_str(c[4], "ranked")? == "true",
                     ))
                 }),
             )?;
             grouped
                 .entry((project, access))
                 .or_default()
-                .add(date, assessed);
+                .add(date, assessed, ranked);
         }
         grouped
             .into_iter()
             .map(|((project, access), days)| {
-                Ok(StoredDays {
-                    project: decode(
+                Ok(days.finish(
+                    decode(
                         what,
                         project
                             .parse()
                             .map_err(|e: crate::model::UnknownProject| e.to_string()),
                     )?,
-                    access: decode(what, access.parse())?,
-                    days: days.days,
-                    unassessed: days.unassessed,
-                })
+                    decode(what, access.parse())?,
+                ))
             })
             .collect()
     }

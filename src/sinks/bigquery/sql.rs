@@ -7,6 +7,7 @@
 use super::schema::{self, quoted, type_name};
 use crate::model::RunStatus;
 use crate::settings::BigQuerySettings;
+use crate::sinks::schema::migrations::added_in;
 use crate::sinks::schema::{Column, INGEST_RUNS, Mode, TOP_PAGES};
 
 /// A table's path for SQL, e.g. `` `my-project.wikitop.top_pages` ``.
@@ -122,18 +123,21 @@ pub(super) fn stored_days(table: &str) -> String {
 /// Every stored (project, access, date).
 /// Every stored day and whether its rows are judged (`assessed`: the dataset has the
 /// judged columns).
-pub(super) fn all_stored_days(table: &str, assessed: bool) -> String {
-    let judged = if assessed {
-        format!(
-            "LOGICAL_AND({} IS NOT NULL)",
-            quoted(crate::sinks::ASSESSED_COLUMN)
-        )
-    } else {
-        "FALSE".to_owned()
+/// Every stored day with whether all its rows are judged and whether one has a
+/// `mostread_rank`; a column the dataset lacks (`version`) reads as FALSE.
+pub(super) fn all_stored_days(table: &str, version: u32) -> String {
+    let has = |column: &str, aggregate: &str| {
+        if version >= added_in(&TOP_PAGES, column) {
+            format!("{aggregate}({} IS NOT NULL)", quoted(column))
+        } else {
+            "FALSE".to_owned()
+        }
     };
     format!(
-        "SELECT `project`, `access`, `date`, {judged} AS assessed \
-         FROM {table} GROUP BY `project`, `access`, `date`"
+        "SELECT `project`, `access`, `date`, {} AS assessed, {} AS ranked \
+         FROM {table} GROUP BY `project`, `access`, `date`",
+        has(crate::sinks::ASSESSED_COLUMN, "LOGICAL_AND"),
+        has(crate::sinks::RANKED_COLUMN, "LOGICAL_OR"),
     )
 }
 
