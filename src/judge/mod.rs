@@ -11,8 +11,9 @@
 //! - **`suspect_automated`** is wikitop's own judgement: the deny list's `automated` and
 //!   `unexplained` entries (`deny.rs`), and the desktop-share heuristic, which the feed
 //!   used from 2016 to 2020 (`lib/most-read-filter.js`, `BOT_FILTER_THRESHOLD = 0.1`,
-//!   against the top desktop entries) and wikitop keeps, on by default, because
-//!   automated traffic still gets through: the feed's deny list keeps growing.
+//!   against the first 100 desktop entries) and wikitop keeps, on by default, against the
+//!   whole desktop list, because automated traffic still gets through: the feed's deny
+//!   list keeps growing.
 //!
 //! An article is a page in namespace 0 that exists and is not the wiki's main page,
 //! judged from the Action API's answer and `meta=siteinfo`, never from title prefixes.

@@ -337,8 +337,9 @@ async fn top_articles_are_the_ranked_pages_in_order(store: impl Store) {
     day.rows[1].assessment.is_article = true;
     assert_ne!(first.article, second.article);
     write_all(&mut sink, &days).await;
-    let mut pages: BTreeMap<(String, String, String, i64, String), (i64, Vec<(u32, String)>)> =
-        BTreeMap::new();
+    /// (date, project, access, article_rank, title) → (views, served names by rank).
+    type Pages = BTreeMap<(String, String, String, i64, String), (i64, Vec<(u32, String)>)>;
+    let mut pages = Pages::new();
     for b in &days {
         for r in &b.rows {
             let Some(rank) = r.assessment.article_rank else {
