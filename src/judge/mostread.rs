@@ -143,9 +143,11 @@ mod tests {
     }
 
     /// The feed's steps written out one after another as `lib/most-read.js` (7bddb99)
-    /// runs them, on plain data: lines 126-145 (slice, namespace, served-name block),
-    /// 161-174 (summaries: drop the failed), 177-189 (`removeDuplicateTitles`), 191-192
-    /// (`filterSpecial`, canonical block). Returns each entry's title and views.
+    /// runs them, on plain data: line 130 (no feed for fy.wikipedia), 157 (the first 50),
+    /// 174-175 (namespace 0, served-name block), 194 (entries whose summary failed are
+    /// dropped), 204 (`util.removeDuplicateTitles`, views summed into the first), 217
+    /// (`filterSpecial`, lines 120-122) and 218 (canonical block). Returns each entry's
+    /// title and views.
     fn feed_model(
         project: &Project,
         deny: &DenyList,

@@ -2,9 +2,9 @@
 //! from what the store already holds — views, the desktop list's figures, page status,
 //! namespace and title, and the main page — after a deny-list update or a change of
 //! bounds. It builds no HTTP client, so it cannot send a request. Each day is replaced
-//! all or nothing, in the groups the sink's `Batching` asks for (DuckDB commits them in
-//! one transaction, BigQuery merges them in one job); the rows keep the run and time
-//! that fetched them.
+//! all or nothing: DuckDB commits a day per transaction, BigQuery merges the days its
+//! `Batching` groups in one job (atomic over all of them); the rows keep the run and
+//! time that fetched them.
 //!
 //! A day stored before wikitop judged rows (schema version 3) lacks the desktop list
 //! and the main page: it is listed in the run's report, never guessed; `sync --force`
@@ -53,7 +53,15 @@ pub(super) async fn run<S: Sink>(
                     None => report.not_rejudged.push((project.clone(), day)),
                 }
             }
-            for group in judged.chunks(sink.batching().max_days.max(1)) {
+            // A day per transaction where commits are cheap (DuckDB); a chunk per job
+            // where each write is a job (BigQuery's MERGE, atomic over its days).
+            let batching = sink.batching();
+            let per_write = if batching.flush_partial {
+                1
+            } else {
+                batching.max_days.max(1)
+            };
+            for group in judged.chunks(per_write) {
                 sink.write_days(group).await?;
                 for batch in group {
                     super::write::count(report, reporter, batch);
