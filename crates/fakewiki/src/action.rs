@@ -9,25 +9,23 @@
 //! exactly as served, and parameters this client must send are enforced with
 //! MediaWiki-shaped errors so a wrong client fails loudly instead of getting HTML.
 //! `meta=siteinfo` may ride along or come alone (its sections are `siteinfo`'s).
+//! This module reads the request and builds the answer; the server decides when (or
+//! whether) it is given.
 //! See <https://www.mediawiki.org/wiki/API:Categories> and
 //! <https://www.mediawiki.org/wiki/API:Continue>.
 
 use std::collections::{BTreeMap, HashSet};
-use std::sync::Arc;
 
-use axum::body::Bytes;
+use axum::extract::Path;
 use axum::extract::rejection::PathRejection;
-use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, Uri};
-use axum::response::Response;
 use serde::Serialize;
 
-use crate::faults::Endpoint;
-use crate::server::{Incoming, Reply, Shared, serve};
 use crate::site::site;
 use crate::siteinfo::{Prop, SiteinfoOut};
 use crate::title::underscored;
 use crate::universe::{Category, Page, Parsed, Universe};
+use crate::wire::{Endpoint, Incoming, Published, Reply};
 
 /// PHP's `rawurlencode`: everything but `A-Za-z0-9-_.~` is percent-encoded.
 const RAWURLENCODE: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
@@ -124,46 +122,50 @@ fn split_multi(value: &str) -> Vec<String> {
     }
 }
 
-pub(crate) async fn api(
-    State(shared): State<Arc<Shared>>,
+/// Reads a `GET` request: what the log records of it, and how to answer it.
+pub(crate) fn get(
     host: Result<Path<String>, PathRejection>,
-    RawQuery(query): RawQuery,
-    uri: Uri,
-    headers: HeaderMap,
-) -> Response {
-    let params = Params::parse(query.as_deref().unwrap_or("").as_bytes());
-    answer(
-        shared,
+    query: Option<&str>,
+    uri: &Uri,
+    headers: &HeaderMap,
+) -> (
+    Incoming,
+    impl FnOnce(&Universe, &Published) -> Reply + Send + 'static,
+) {
+    let params = Params::parse(query.unwrap_or("").as_bytes());
+    request(
         host,
         params,
-        Incoming::new(Endpoint::Categories, &uri, &headers),
+        Incoming::new(Endpoint::Categories, uri, headers),
     )
-    .await
 }
 
 /// The Action API takes query modules by POST too (ApiBase::mustBePosted is only for
 /// modules that need a token), with the parameters in a form body.
-pub(crate) async fn api_post(
-    State(shared): State<Arc<Shared>>,
+pub(crate) fn post(
     host: Result<Path<String>, PathRejection>,
-    RawQuery(query): RawQuery,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let params =
-        Params::parse(query.as_deref().unwrap_or("").as_bytes()).with_body(Params::parse(&body));
-    let mut incoming = Incoming::new(Endpoint::Categories, &uri, &headers);
+    query: Option<&str>,
+    body: &[u8],
+    uri: &Uri,
+    headers: &HeaderMap,
+) -> (
+    Incoming,
+    impl FnOnce(&Universe, &Published) -> Reply + Send + 'static,
+) {
+    let params = Params::parse(query.unwrap_or("").as_bytes()).with_body(Params::parse(body));
+    let mut incoming = Incoming::new(Endpoint::Categories, uri, headers);
     incoming.method = "POST";
-    answer(shared, host, params, incoming).await
+    request(host, params, incoming)
 }
 
-async fn answer(
-    shared: Arc<Shared>,
+fn request(
     host: Result<Path<String>, PathRejection>,
     params: Params,
     mut incoming: Incoming,
-) -> Response {
+) -> (
+    Incoming,
+    impl FnOnce(&Universe, &Published) -> Reply + Send + 'static,
+) {
     let host = host.map(|Path(h)| h).unwrap_or_default();
     let project = host.strip_suffix(".org").map(str::to_owned);
     incoming.project.clone_from(&project);
@@ -173,10 +175,11 @@ async fn answer(
         .map(split_multi)
         .unwrap_or_default();
     incoming.params.clone_from(&params.0);
-    serve(shared, incoming, move |shared| {
-        match project.as_deref().filter(|p| shared.is_known(p)) {
-            Some(project) => query_categories(&shared.universe, project, &params)
-                .unwrap_or_else(ApiError::into_reply),
+    let reply = move |universe: &Universe, published: &Published| {
+        match project.as_deref().filter(|p| published.is_known(p)) {
+            Some(project) => {
+                query_categories(universe, project, &params).unwrap_or_else(ApiError::into_reply)
+            }
             // What Wikimedia's edge answers for a host it does not serve.
             None => Reply {
                 status: StatusCode::NOT_FOUND,
@@ -185,8 +188,8 @@ async fn answer(
                 ))
             },
         }
-    })
-    .await
+    };
+    (incoming, reply)
 }
 
 /// A MediaWiki error: HTTP 200, a `MediaWiki-API-Error` header and an `error` object.

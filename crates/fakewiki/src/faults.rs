@@ -14,18 +14,7 @@ use axum::response::Response;
 use jiff::civil::Date;
 
 use crate::rng::Rng;
-use crate::server::Reply;
-
-/// The kind of request, as the fake routes it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Endpoint {
-    /// `GET /api/rest_v1/metrics/pageviews/top/...`
-    Top,
-    /// `GET /{host}/w/api.php`
-    Categories,
-    /// Anything else (answered 404).
-    Other,
-}
+use crate::wire::{Endpoint, Reply};
 
 /// One kind of misbehaviour.
 #[derive(Debug, Clone, PartialEq, Eq)]

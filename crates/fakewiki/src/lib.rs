@@ -9,6 +9,11 @@
 //! each request. Tests drive it through the cloneable [`FakeWiki`] handle and compare what
 //! the client stored with [`FakeWiki::expected_day`].
 //!
+//! Imports run one way, down: `server` (routes, listener, handle) → the endpoints
+//! `pageviews` and `action` → `faults` and `log` → `wire`, the shared request and reply
+//! types, which imports none of them; the endpoints see the universe and what is
+//! published, never the server's state.
+//!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
 //! use fakewiki::{Config, FakeWiki};
@@ -28,9 +33,11 @@ mod site;
 mod siteinfo;
 mod title;
 mod universe;
+mod wire;
 
 pub use action::{MAX_CLLIMIT, MAX_TITLES};
-pub use faults::{Endpoint, Fault, FaultId, FaultRule, Trigger};
+pub use faults::{Fault, FaultId, FaultRule, Trigger};
 pub use log::{RequestRecord, Stats};
 pub use server::{Config, DEFAULT_MAX_REQUEST_TARGET, FakeWiki, Quota, SESSION_COOKIE};
 pub use universe::{ExpectedRow, NO_TITLE, NOT_NFC, TopArticle, Universe};
+pub use wire::Endpoint;

@@ -11,7 +11,8 @@ use std::time::Duration;
 
 use jiff::civil::Date;
 
-use crate::faults::{Endpoint, Fault};
+use crate::faults::Fault;
+use crate::wire::Endpoint;
 
 /// One request as the fake saw it.
 #[derive(Debug, Clone, PartialEq)]

@@ -4,22 +4,19 @@
 //! as SQL `rank()`, and the articles in a shuffled order (the real endpoint does not
 //! promise rank order, so a client must not rely on it). Refusals are the REST API's
 //! `application/problem+json` bodies. Publication and known projects are read at answer
-//! time, so a test can publish a day while a client polls.
+//! time, so a test can publish a day while a client polls. This module reads the request
+//! and builds the answer; the server decides when (or whether) it is given.
 //! See <https://doc.wikimedia.org/generated-data-platform/aqs/analytics-api/reference/page-views.html>.
 
-use std::sync::Arc;
-
+use axum::extract::Path;
 use axum::extract::rejection::PathRejection;
-use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, Uri};
-use axum::response::Response;
 use jiff::civil::Date;
 use serde::Serialize;
 
-use crate::faults::Endpoint;
 use crate::rng::{Rng, hash_str, key};
-use crate::server::{Incoming, Reply, Shared, serve};
-use crate::universe::ACCESSES;
+use crate::universe::{ACCESSES, Universe};
+use crate::wire::{Endpoint, Incoming, Published, Reply};
 
 const NOT_FOUND_DETAIL: &str = "The date(s) you used are valid, but we either do not have data for those date(s), or the project you asked for is not loaded yet. Please check documentation for more information.";
 
@@ -55,15 +52,19 @@ struct ArticleOut {
     rank: u32,
 }
 
-type Segments = (String, String, String, String, String);
+/// The path's segments after `top/`: project, access, year, month, day.
+pub(crate) type Segments = (String, String, String, String, String);
 
-pub(crate) async fn top(
-    State(shared): State<Arc<Shared>>,
+/// Reads a top request: what the log records of it, and how to answer it.
+pub(crate) fn top(
     path: Result<Path<Segments>, PathRejection>,
-    uri: Uri,
-    headers: HeaderMap,
-) -> Response {
-    let mut incoming = Incoming::new(Endpoint::Top, &uri, &headers);
+    uri: &Uri,
+    headers: &HeaderMap,
+) -> (
+    Incoming,
+    impl FnOnce(&Universe, &Published) -> Reply + Send + 'static,
+) {
+    let mut incoming = Incoming::new(Endpoint::Top, uri, headers);
     let request = match path {
         Ok(Path(segments)) => parse(segments),
         Err(rejection) => Err(rejection.body_text()),
@@ -73,8 +74,8 @@ pub(crate) async fn top(
         incoming.day = Some(r.day);
     }
     let uri_path = uri.path().to_owned();
-    serve(shared, incoming, move |shared| match request {
-        Ok(r) => answer(shared, &r),
+    let reply = move |universe: &Universe, published: &Published| match request {
+        Ok(r) => answer(universe, published, &r),
         Err(detail) => problem(
             StatusCode::BAD_REQUEST,
             "invalid_request",
@@ -82,8 +83,8 @@ pub(crate) async fn top(
             &detail,
             &uri_path,
         ),
-    })
-    .await
+    };
+    (incoming, reply)
 }
 
 /// Validates the path like the real endpoint: known access, `YYYY/MM/DD`, a real date.
@@ -116,7 +117,7 @@ fn parse((project, access, year, month, day): Segments) -> Result<TopRequest, St
     })
 }
 
-fn answer(shared: &Shared, r: &TopRequest) -> Reply {
+fn answer(universe: &Universe, published: &Published, r: &TopRequest) -> Reply {
     let [year, month, day] = &r.segments;
     let not_found = || {
         let uri = format!(
@@ -131,10 +132,10 @@ fn answer(shared: &Shared, r: &TopRequest) -> Reply {
             &uri,
         )
     };
-    if !shared.serves(&r.project, r.day) {
+    if !published.serves(&r.project, r.day) {
         return not_found();
     }
-    let Some(list) = shared.universe.top(&r.project, &r.access, r.day) else {
+    let Some(list) = universe.top(&r.project, &r.access, r.day) else {
         return not_found();
     };
     let mut articles: Vec<ArticleOut> = list
@@ -146,7 +147,7 @@ fn answer(shared: &Shared, r: &TopRequest) -> Reply {
         })
         .collect();
     Rng::new(key(&[
-        shared.universe.seed(),
+        universe.seed(),
         hash_str(&r.project),
         hash_str(&r.access),
         hash_str(&r.day.to_string()),

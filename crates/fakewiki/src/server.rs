@@ -1,10 +1,12 @@
-//! The HTTP server, its handle, and the path every request takes through it.
+//! The top floor: the routes, the listener, its handle, and the path every request takes.
 //!
-//! Every request goes: record arrival → configured latency → quota → fault → the real
-//! answer from `pageviews`/`action` → record the status. The handle ([`FakeWiki`]) shares
-//! one mutex-guarded control block with the handlers, so tests change settings and faults
-//! while a client runs; the lock is never held across an `.await`. Response bodies are
-//! built by the endpoint modules; this module only frames them.
+//! Every request goes: the endpoint module reads it → record arrival → configured latency
+//! → quota → fault → the real answer from `pageviews`/`action` → record the status. The
+//! handle ([`FakeWiki`]) shares one mutex-guarded control block with the handlers, so tests
+//! change settings and faults while a client runs; the lock is never held across an
+//! `.await`. Response bodies are built by the endpoint modules, which see only the universe
+//! and what is [published](Published), never this control block; faults and the log are
+//! applied here, around them.
 
 use std::future::{Future, IntoFuture};
 use std::io;
@@ -13,18 +15,19 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use axum::Router;
-use axum::body::Body;
-use axum::extract::State;
-use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, COOKIE, HeaderName, USER_AGENT};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri};
+use axum::body::Bytes;
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::Response;
 use axum::routing::get;
 use jiff::civil::Date;
 use tokio::sync::oneshot;
 
-use crate::faults::{self, Endpoint, Fault, FaultId, FaultRule, Faults};
+use crate::faults::{self, Fault, FaultId, FaultRule, Faults};
 use crate::log::{Log, Outcome, RequestRecord, Stats};
 use crate::universe::{ExpectedRow, Universe};
+use crate::wire::{Endpoint, Incoming, Published, Reply};
 use crate::{action, pageviews};
 
 /// Requests kept in the log before further ones are only counted: a full 1,400-day
@@ -215,15 +218,15 @@ impl FakeWiki {
     }
 
     pub fn published_until(&self) -> Date {
-        self.shared.control().published_until
+        self.shared.control().published.until
     }
 
     pub fn set_published_until(&self, day: Date) {
-        self.shared.control().published_until = day;
+        self.shared.control().published.until = day;
     }
 
     pub fn set_known_projects<S: Into<String>>(&self, projects: impl IntoIterator<Item = S>) {
-        self.shared.control().known_projects = projects.into_iter().map(Into::into).collect();
+        self.shared.control().published.projects = projects.into_iter().map(Into::into).collect();
     }
 
     pub fn set_latency(&self, latency: Duration) {
@@ -273,7 +276,7 @@ impl FakeWiki {
         day: Date,
         top: u32,
     ) -> Option<Vec<ExpectedRow>> {
-        if !self.shared.serves(project, day) {
+        if !self.shared.control().published.serves(project, day) {
             return None;
         }
         self.shared.universe.expected_day(project, access, day, top)
@@ -288,9 +291,9 @@ async fn bind(config: Config) -> io::Result<(FakeWiki, impl Future<Output = ()> 
     let app = Router::new()
         .route(
             "/api/rest_v1/metrics/pageviews/top/{project}/{access}/{year}/{month}/{day}",
-            get(pageviews::top),
+            get(top),
         )
-        .route("/{host}/w/api.php", get(action::api).post(action::api_post))
+        .route("/{host}/w/api.php", get(api).post(api_post))
         .fallback(other)
         .with_state(Arc::clone(&shared));
     let server = async move {
@@ -310,8 +313,8 @@ async fn bind(config: Config) -> io::Result<(FakeWiki, impl Future<Output = ()> 
 
 /// State shared by the handle and the handlers.
 #[derive(Debug)]
-pub(crate) struct Shared {
-    pub(crate) universe: Universe,
+struct Shared {
+    universe: Universe,
     started: Instant,
     max_request_target: usize,
     control: Mutex<Control>,
@@ -319,8 +322,7 @@ pub(crate) struct Shared {
 
 #[derive(Debug)]
 struct Control {
-    published_until: Date,
-    known_projects: Vec<String>,
+    published: Published,
     latency: Duration,
     quota: Option<Quota>,
     window_start: Option<Instant>,
@@ -337,8 +339,10 @@ impl Shared {
             started: Instant::now(),
             max_request_target: config.max_request_target,
             control: Mutex::new(Control {
-                published_until: config.published_until,
-                known_projects: config.known_projects,
+                published: Published {
+                    until: config.published_until,
+                    projects: config.known_projects,
+                },
                 latency: config.latency,
                 quota: config.quota,
                 window_start: None,
@@ -354,14 +358,9 @@ impl Shared {
         self.control.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    pub(crate) fn is_known(&self, project: &str) -> bool {
-        self.control().known_projects.iter().any(|p| p == project)
-    }
-
-    /// Whether a top list for (project, day) is published now.
-    pub(crate) fn serves(&self, project: &str, day: Date) -> bool {
-        let c = self.control();
-        day <= c.published_until && c.known_projects.iter().any(|p| p == project)
+    /// What is published now, for an answer built now.
+    fn published(&self) -> Published {
+        self.control().published.clone()
     }
 
     /// Counts the request against the quota; `Some(secs)` to wait when over it.
@@ -385,56 +384,6 @@ impl Shared {
         }
         let left = end.saturating_duration_since(now);
         Some((left.as_secs() + u64::from(left.subsec_nanos() > 0)).max(1))
-    }
-}
-
-/// What a handler knows about a request before answering it.
-#[derive(Debug)]
-pub(crate) struct Incoming {
-    pub(crate) endpoint: Endpoint,
-    pub(crate) path_and_query: String,
-    pub(crate) project: Option<String>,
-    pub(crate) day: Option<Date>,
-    pub(crate) titles: Vec<String>,
-    pub(crate) user_agent: Option<String>,
-    pub(crate) authorization: Option<String>,
-    pub(crate) method: &'static str,
-    /// Every parameter, from the URL and a form body.
-    pub(crate) params: Vec<(String, String)>,
-    pub(crate) cookie: Option<String>,
-    pub(crate) headers: Vec<(String, String)>,
-}
-
-impl Incoming {
-    pub(crate) fn new(endpoint: Endpoint, uri: &Uri, headers: &HeaderMap) -> Self {
-        let text = |name| {
-            headers
-                .get(name)
-                .map(|v: &HeaderValue| String::from_utf8_lossy(v.as_bytes()).into_owned())
-        };
-        Incoming {
-            endpoint,
-            path_and_query: uri
-                .path_and_query()
-                .map_or_else(|| uri.path().to_owned(), |pq| pq.as_str().to_owned()),
-            project: None,
-            day: None,
-            titles: Vec::new(),
-            user_agent: text(USER_AGENT),
-            authorization: text(AUTHORIZATION),
-            method: "GET",
-            params: Vec::new(),
-            cookie: text(COOKIE),
-            headers: headers
-                .iter()
-                .map(|(k, v)| {
-                    (
-                        k.as_str().to_owned(),
-                        String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                    )
-                })
-                .collect(),
-        }
     }
 }
 
@@ -494,11 +443,12 @@ impl Drop for InFlight {
     }
 }
 
-/// Runs one request through latency, quota and faults; `answer` builds the real reply.
-pub(crate) async fn serve(
+/// Runs one request through latency, quota and faults; `answer` builds the real reply
+/// from the universe and what is published at that moment.
+async fn serve(
     shared: Arc<Shared>,
     incoming: Incoming,
-    answer: impl FnOnce(&Shared) -> Reply,
+    answer: impl FnOnce(&Universe, &Published) -> Reply,
 ) -> Response {
     let endpoint = incoming.endpoint;
     let bearer = incoming
@@ -529,7 +479,7 @@ pub(crate) async fn serve(
         .pick(endpoint, project.as_deref(), day);
     match fault {
         None => {
-            let mut reply = answer(&shared);
+            let mut reply = answer(&shared.universe, &shared.published());
             if bearer {
                 reply.headers.push((
                     "set-cookie",
@@ -543,88 +493,57 @@ pub(crate) async fn serve(
         Some(fault) => {
             shared.control().log.note_fault(flight.seq, &fault);
             flight.outcome.fault = Some(fault.clone());
-            let (status, response) = faults::inject(&fault, endpoint, || answer(&shared)).await;
+            let (status, response) = faults::inject(&fault, endpoint, || {
+                answer(&shared.universe, &shared.published())
+            })
+            .await;
             flight.finish(status);
             response
         }
     }
 }
 
+// The handlers below take the request apart with axum's extractors, let the endpoint
+// module read it, and run it through `serve`.
+
+async fn top(
+    State(shared): State<Arc<Shared>>,
+    path: Result<Path<pageviews::Segments>, PathRejection>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    let (incoming, answer) = pageviews::top(path, &uri, &headers);
+    serve(shared, incoming, answer).await
+}
+
+async fn api(
+    State(shared): State<Arc<Shared>>,
+    host: Result<Path<String>, PathRejection>,
+    RawQuery(query): RawQuery,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    let (incoming, answer) = action::get(host, query.as_deref(), &uri, &headers);
+    serve(shared, incoming, answer).await
+}
+
+async fn api_post(
+    State(shared): State<Arc<Shared>>,
+    host: Result<Path<String>, PathRejection>,
+    RawQuery(query): RawQuery,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let (incoming, answer) = action::post(host, query.as_deref(), &body, &uri, &headers);
+    serve(shared, incoming, answer).await
+}
+
 async fn other(State(shared): State<Arc<Shared>>, uri: Uri, headers: HeaderMap) -> Response {
     let incoming = Incoming::new(Endpoint::Other, &uri, &headers);
     let path = uri.path().to_owned();
-    serve(shared, incoming, move |_| {
+    serve(shared, incoming, move |_, _| {
         pageviews::problem(StatusCode::NOT_FOUND, "not_found", "Not found.", "", &path)
     })
     .await
-}
-
-/// A complete response before framing, so faults can cut or delay it.
-#[derive(Debug, Clone)]
-pub(crate) struct Reply {
-    pub(crate) status: StatusCode,
-    pub(crate) content_type: &'static str,
-    pub(crate) headers: Vec<(&'static str, String)>,
-    pub(crate) body: Vec<u8>,
-    /// The Action API error code in the body, for the log.
-    pub(crate) api_error: Option<String>,
-}
-
-impl Reply {
-    pub(crate) fn json(status: StatusCode, body: Vec<u8>) -> Self {
-        Reply {
-            status,
-            content_type: "application/json; charset=utf-8",
-            headers: Vec::new(),
-            body,
-            api_error: None,
-        }
-    }
-
-    /// RFC 7807 errors, as the Wikimedia REST API sends them.
-    pub(crate) fn problem(status: StatusCode, body: Vec<u8>) -> Self {
-        Reply {
-            content_type: "application/problem+json",
-            ..Reply::json(status, body)
-        }
-    }
-
-    pub(crate) fn html(body: String) -> Self {
-        Reply {
-            content_type: "text/html; charset=utf-8",
-            ..Reply::json(StatusCode::OK, body.into_bytes())
-        }
-    }
-
-    /// What Wikimedia's edge answers a request target past its limit (seen on
-    /// ar.wikipedia's api.php in 2026).
-    pub(crate) fn uri_too_long() -> Self {
-        Reply {
-            status: StatusCode::URI_TOO_LONG,
-            ..Reply::html("<!DOCTYPE HTML PUBLIC \"-//IETF//DTD HTML 2.0//EN\">\n<html><head>\n<title>414 Request-URI Too Long</title>\n</head><body>\n<h1>Request-URI Too Long</h1>\n<p>The requested URL's length exceeds the capacity\nlimit for this server.<br />\n</p>\n</body></html>\n".to_owned())
-        }
-    }
-
-    /// The API gateway's rate-limit answer.
-    pub(crate) fn too_many_requests(retry_after: String) -> Self {
-        let mut reply = Reply::json(
-            StatusCode::TOO_MANY_REQUESTS,
-            br#"{"httpCode":429,"httpReason":"Too many requests. Please slow down and see https://meta.wikimedia.org/wiki/User-Agent_policy."}"#.to_vec(),
-        );
-        reply.headers.push(("retry-after", retry_after));
-        reply
-    }
-
-    pub(crate) fn into_response(self) -> Response {
-        let mut response = Response::new(Body::from(self.body));
-        *response.status_mut() = self.status;
-        let headers = response.headers_mut();
-        headers.insert(CONTENT_TYPE, HeaderValue::from_static(self.content_type));
-        for (name, value) in self.headers {
-            if let Ok(value) = HeaderValue::from_str(&value) {
-                headers.append(HeaderName::from_static(name), value);
-            }
-        }
-        response
-    }
 }
