@@ -12,9 +12,9 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 use crate::settings::{StoreInput, StoreSettings};
-use crate::sinks::duckdb::DuckDbSink;
 use crate::sinks::duckdb::query::CopyFormat;
 use crate::sinks::schema::{INGEST_RUNS, TOP_PAGES};
+use crate::sinks::{Mode, Store};
 
 /// Where the files go unless `--out` says otherwise.
 pub const DEFAULT_OUT: &str = "export";
@@ -85,16 +85,8 @@ pub struct Exported {
 }
 
 /// Writes `top_pages` and `ingest_runs` into `settings.out`, in key order.
-pub fn export(settings: &ExportSettings) -> Result<Vec<Exported>> {
-    let path = match &settings.store {
-        StoreSettings::DuckDb { path } => path,
-        StoreSettings::BigQuery(bigquery) => {
-            return Err(Error::ExportFromBigQuery {
-                dataset: bigquery.to_string(),
-            });
-        }
-    };
-    let sink = DuckDbSink::open_for_analysis(path)?;
+pub async fn export(settings: &ExportSettings) -> Result<Vec<Exported>> {
+    let store = Store::open(&settings.store, Mode::Analysis).await?;
     std::fs::create_dir_all(&settings.out).map_err(|source| Error::Output {
         path: settings.out.clone(),
         source,
@@ -112,7 +104,7 @@ pub fn export(settings: &ExportSettings) -> Result<Vec<Exported>> {
             .out
             .join(format!("{}.{}", table.name, settings.format.extension()));
         let tmp = temporary(&path);
-        let rows = sink.copy_to(table, order, &tmp, format).inspect_err(|_| {
+        let rows = store.copy_to(table, order, &tmp, format).inspect_err(|_| {
             let _ = std::fs::remove_file(&tmp);
         })?;
         std::fs::rename(&tmp, &path).map_err(|source| Error::Output {

@@ -13,8 +13,8 @@
 //! use std::sync::Arc;
 //! let today = jiff::Timestamp::now().to_zoned(jiff::tz::TimeZone::UTC).date();
 //! let settings = wikitop::Settings::resolve(wikitop::SyncInput::default(), today)?;
-//! let report = wikitop::sync(&settings, Arc::new(wikitop::Silent)).await?;
-//! println!("{} days written", report.days_written);
+//! let outcome = wikitop::sync(&settings, Arc::new(wikitop::Silent)).await?;
+//! println!("{} days written", outcome.days_written);
 //! # Ok(()) }
 //! ```
 
@@ -36,34 +36,26 @@ use std::sync::Arc;
 
 pub use error::{Error, Result};
 pub use http::{HttpPolicy, Rate, WaitObserver};
-pub use pipeline::{DryRun, FailedDay, ProjectTally, Reporter, RunReport, Silent};
+pub use pipeline::{DryRun, FailedDay, Progress, ProjectTally, RunOutcome, Silent};
 pub use settings::{BigQuerySettings, Settings, StoreInput, StoreSettings, SyncInput};
 pub use status::{StatusReport, status};
 
-use sinks::bigquery::BigQuerySink;
-use sinks::duckdb::DuckDbSink;
+use sinks::{Mode, Store};
 
 /// Makes the store complete for the settings' range: fetches and stores every day it
-/// lacks (all days with `force`), and records the run in `ingest_runs`.
-pub async fn sync(settings: &Settings, reporter: Arc<dyn Reporter>) -> Result<RunReport> {
-    match &settings.store {
-        StoreSettings::DuckDb { path } => {
-            // A dry run changes nothing: it reads the store as it is (no migration, no
-            // ledger), or plans against an empty one when there is no store yet.
-            let mut sink = match (settings.dry_run, path.exists()) {
-                (true, true) => DuckDbSink::open_read_only(path)?,
-                (true, false) => DuckDbSink::open_in_memory()?,
-                (false, _) => DuckDbSink::open(path)?,
-            };
-            // Boxed: the pipeline's future is large, and callers (tests, the
-            // scheduler) may poll it on a thread with a small stack.
-            Box::pin(pipeline::run(settings, &mut sink, reporter)).await
-        }
-        StoreSettings::BigQuery(bigquery) => {
-            let mut sink = Box::pin(BigQuerySink::open(bigquery)).await?;
-            Box::pin(pipeline::run(settings, &mut sink, reporter)).await
-        }
-    }
+/// lacks (all days with `force`; with `rejudge`, judges the stored days again and
+/// fetches nothing), and records the run in `ingest_runs`.
+pub async fn sync(settings: &Settings, reporter: Arc<dyn Progress>) -> Result<RunOutcome> {
+    // A dry run changes nothing: it reads the store as it is (no migration, no ledger).
+    let mode = if settings.dry_run {
+        Mode::DryRun
+    } else {
+        Mode::Write
+    };
+    let mut store = Store::open(&settings.store, mode).await?;
+    // Boxed: the pipeline's future is large, and callers (tests, the scheduler) may
+    // poll it on a thread with a small stack.
+    Box::pin(pipeline::run(settings, &mut store, reporter)).await
 }
 
 /// Today's date in UTC, the clock every range is checked against.

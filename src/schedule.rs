@@ -17,7 +17,7 @@ use jiff::{Timestamp, Zoned, tz::TimeZone};
 
 use crate::error::{Error, Result};
 use crate::model::Day;
-use crate::pipeline::{Reporter, RunReport};
+use crate::pipeline::{Progress, RunOutcome};
 use crate::settings::Settings;
 
 pub const DEFAULT_CRON: &str = "0 6 * * *";
@@ -66,19 +66,19 @@ pub async fn run<F, S, Fut>(
     schedule: &Schedule,
     settings_for: F,
     sync: S,
-    reporter: Arc<dyn Reporter>,
+    progress: Arc<dyn Progress>,
     shutdown: impl Future<Output = ()>,
 ) -> Result<()>
 where
     F: Fn(Day) -> Result<Settings>,
-    S: Fn(Settings, Arc<dyn Reporter>) -> Fut,
-    Fut: Future<Output = Result<RunReport>>,
+    S: Fn(Settings, Arc<dyn Progress>) -> Fut,
+    Fut: Future<Output = Result<RunOutcome>>,
 {
     tokio::pin!(shutdown);
     loop {
         let settings = settings_for(crate::today_utc())?;
         let outcome = tokio::select! {
-            outcome = sync(settings, reporter.clone()) => outcome,
+            outcome = sync(settings, progress.clone()) => outcome,
             () = &mut shutdown => {
                 tracing::info!("Shutting down: the sync in flight was abandoned; stored days are whole.");
                 return Ok(());
@@ -99,8 +99,8 @@ where
         let now = Timestamp::now();
         let mut wake = schedule.next_after(now)?;
         let mut why = "next cron tick";
-        if let Ok(report) = &outcome
-            && !report.not_published.is_empty()
+        if let Ok(outcome) = &outcome
+            && !outcome.not_published.is_empty()
         {
             let retry = now
                 .checked_add(

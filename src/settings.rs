@@ -172,6 +172,16 @@ impl BigQuerySettings {
     }
 }
 
+/// The store in words, as the report names it: `DuckDB file …`, `BigQuery dataset …`.
+impl std::fmt::Display for StoreSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StoreSettings::DuckDb { path } => write!(f, "DuckDB file {}", path.display()),
+            StoreSettings::BigQuery(bigquery) => write!(f, "BigQuery dataset {bigquery}"),
+        }
+    }
+}
+
 impl std::fmt::Display for BigQuerySettings {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}.{}", self.project_id, self.dataset)

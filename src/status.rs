@@ -3,9 +3,7 @@
 use crate::error::Result;
 use crate::model::{Access, Day, Project, RunRecord};
 use crate::settings::StoreSettings;
-use crate::sinks::bigquery::BigQuerySink;
-use crate::sinks::duckdb::DuckDbSink;
-use crate::sinks::{Sink, StoredDays};
+use crate::sinks::{Mode, Sink, Store, StoredDays};
 
 /// Per (project, access): what is stored and what is missing in the checked range.
 #[derive(Debug, Clone, PartialEq)]
@@ -43,16 +41,11 @@ pub async fn status(
     until: Day,
     runs: usize,
 ) -> Result<StatusReport> {
-    let (days, runs) = match store {
-        StoreSettings::DuckDb { path } => {
-            let mut sink = DuckDbSink::open_read_only(path)?;
-            (sink.all_stored_days().await?, sink.recent_runs(runs).await?)
-        }
-        StoreSettings::BigQuery(bigquery) => {
-            let mut sink = BigQuerySink::open_read_only(bigquery).await?;
-            (sink.all_stored_days().await?, sink.recent_runs(runs).await?)
-        }
-    };
+    let mut store = Store::open(store, Mode::Read).await?;
+    let (days, runs) = (
+        store.all_stored_days().await?,
+        store.recent_runs(runs).await?,
+    );
     Ok(StatusReport {
         since,
         until,

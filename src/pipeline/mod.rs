@@ -16,15 +16,15 @@
 //! 3. `write`: gives the sink finished days as its `Batching` asks (one at a time for
 //!    DuckDB, in chunks for BigQuery). Only whole days reach the sink.
 //!
-//! The types a caller sees (`Reporter`, `RunReport`, …) live in `report` at the
+//! The types a caller sees (`Progress`, `RunOutcome`, …) live in `outcome` at the
 //! bottom, so every stage can fill them and no import runs back up.
 
 mod assemble;
 mod existence;
+mod outcome;
 mod pages;
 mod plan;
 mod rejudge;
-mod report;
 mod resolve;
 mod tops;
 mod write;
@@ -48,9 +48,9 @@ use self::resolve::CategoryResolver;
 use self::tops::TopFetcher;
 use self::write::DayWriter;
 
-pub(crate) use self::report::new_run_id;
+pub(crate) use self::outcome::new_run_id;
 #[allow(unreachable_pub)] // re-exported at the crate root
-pub use self::report::{DryRun, FailedDay, ProjectTally, Reporter, RunReport, Silent};
+pub use self::outcome::{DryRun, FailedDay, Progress, ProjectTally, RunOutcome, Silent};
 
 /// Top lists fetched ahead of the categories stage; bounds memory.
 const TOP_LOOKAHEAD: usize = 16;
@@ -61,7 +61,7 @@ const DAYS_AHEAD: usize = 4;
 struct RunContext<'a> {
     settings: &'a Settings,
     http: &'a Http,
-    reporter: &'a dyn Reporter,
+    progress: &'a dyn Progress,
     run_id: &'a str,
 }
 
@@ -69,50 +69,50 @@ struct RunContext<'a> {
 pub(crate) async fn run<S: Sink>(
     settings: &Settings,
     sink: &mut S,
-    reporter: Arc<dyn Reporter>,
-) -> Result<RunReport> {
+    progress: Arc<dyn Progress>,
+) -> Result<RunOutcome> {
     let started = Timestamp::now();
-    let mut report = RunReport {
+    let mut outcome = RunOutcome {
         run_id: new_run_id(started),
-        ..RunReport::default()
+        ..RunOutcome::default()
     };
     if settings.rejudge {
-        return rejudge_stored(settings, sink, reporter.as_ref(), report, started).await;
+        return rejudge_stored(settings, sink, progress.as_ref(), outcome, started).await;
     }
     let planner = Planner::new(settings);
-    let plans = planner.plan(sink, &mut report).await?;
+    let plans = planner.plan(sink, &mut outcome).await?;
     if settings.dry_run {
-        report.dry_run = Some(planner.dry_run(plans));
-        return Ok(report);
+        outcome.dry_run = Some(planner.dry_run(plans));
+        return Ok(outcome);
     }
-    if report.days_planned == 0 {
-        return Ok(report);
+    if outcome.days_planned == 0 {
+        return Ok(outcome);
     }
-    let mut record = started_record(settings, &report, started);
+    let mut record = started_record(settings, &outcome, started);
     sink.record_run(&record).await?;
 
-    let observer: Arc<dyn WaitObserver> = Arc::new(Forward(reporter.clone()));
+    let observer: Arc<dyn WaitObserver> = Arc::new(Forward(progress.clone()));
     let http = Http::new(
         settings.http.clone(),
         settings.pageviews_concurrency,
         1,
         Some(observer),
     )?;
-    let run_id = report.run_id.clone();
+    let run_id = outcome.run_id.clone();
     let context = RunContext {
         settings,
         http: &http,
-        reporter: reporter.as_ref(),
+        progress: progress.as_ref(),
         run_id: &run_id,
     };
-    let outcome = sync_projects(&context, sink, plans, &mut report).await;
-    count_requests(&mut report, &http.stats);
-    finish_record(&mut record, &report, &outcome);
+    let result = sync_projects(&context, sink, plans, &mut outcome).await;
+    count_requests(&mut outcome, &http.stats);
+    finish_record(&mut record, &outcome, &result);
     if let Err(e) = sink.record_run(&record).await {
         // The days themselves are safe; only the ledger line is missing.
         tracing::warn!(error = %e, "Could not record the run in ingest_runs.");
     }
-    outcome.map(|()| report)
+    result.map(|()| outcome)
 }
 
 /// `sync --rejudge`: the stored days judged again, recorded in the ledger like any run;
@@ -120,21 +120,21 @@ pub(crate) async fn run<S: Sink>(
 async fn rejudge_stored<S: Sink>(
     settings: &Settings,
     sink: &mut S,
-    reporter: &dyn Reporter,
-    mut report: RunReport,
+    progress: &dyn Progress,
+    mut outcome: RunOutcome,
     started: Timestamp,
-) -> Result<RunReport> {
-    let mut record = started_record(settings, &report, started);
+) -> Result<RunOutcome> {
+    let mut record = started_record(settings, &outcome, started);
     sink.record_run(&record).await?;
-    let outcome = rejudge::run(settings, sink, reporter, &mut report).await;
-    finish_record(&mut record, &report, &outcome);
+    let result = rejudge::run(settings, sink, progress, &mut outcome).await;
+    finish_record(&mut record, &outcome, &result);
     if let Err(e) = sink.record_run(&record).await {
         tracing::warn!(error = %e, "Could not record the run in ingest_runs.");
     }
-    outcome.map(|()| report)
+    result.map(|()| outcome)
 }
 
-struct Forward(Arc<dyn Reporter>);
+struct Forward(Arc<dyn Progress>);
 impl WaitObserver for Forward {
     fn throttled(&self, until: Timestamp, reason: &str) {
         self.0.throttled(until, reason);
@@ -142,9 +142,9 @@ impl WaitObserver for Forward {
 }
 
 /// The run's line in `ingest_runs` as it starts.
-fn started_record(settings: &Settings, report: &RunReport, started: Timestamp) -> RunRecord {
+fn started_record(settings: &Settings, outcome: &RunOutcome, started: Timestamp) -> RunRecord {
     RunRecord {
-        run_id: report.run_id.clone(),
+        run_id: outcome.run_id.clone(),
         started_at: started,
         finished_at: None,
         status: RunStatus::Running,
@@ -157,22 +157,22 @@ fn started_record(settings: &Settings, report: &RunReport, started: Timestamp) -
     }
 }
 
-/// The run's line in `ingest_runs` as it ends, from the report and the outcome.
-fn finish_record(record: &mut RunRecord, report: &RunReport, outcome: &Result<()>) {
+/// The run's line in `ingest_runs` as it ends, from its outcome and how it ended.
+fn finish_record(record: &mut RunRecord, outcome: &RunOutcome, result: &Result<()>) {
     record.finished_at = Some(Timestamp::now());
-    record.days_written = report.days_written;
-    record.rows_written = report.rows_written;
-    record.http_requests = report.http_requests;
-    record.http_retries = report.http_retries;
-    record.status = if outcome.is_err() {
+    record.days_written = outcome.days_written;
+    record.rows_written = outcome.rows_written;
+    record.http_requests = outcome.http_requests;
+    record.http_retries = outcome.http_retries;
+    record.status = if result.is_err() {
         RunStatus::Failed
     } else {
-        report.status()
+        outcome.status()
     };
-    record.error = match outcome {
+    record.error = match result {
         Err(e) => Some(e.to_string()),
-        Ok(()) if !report.days_failed.is_empty() => Some(
-            report
+        Ok(()) if !outcome.days_failed.is_empty() => Some(
+            outcome
                 .days_failed
                 .iter()
                 .map(|f| format!("{} {}: {}", f.project, f.day, f.error))
@@ -183,12 +183,12 @@ fn finish_record(record: &mut RunRecord, report: &RunReport, outcome: &Result<()
     };
 }
 
-fn count_requests(report: &mut RunReport, stats: &HttpStats) {
-    report.http_requests = stats.requests.load(Ordering::Relaxed);
-    report.top_requests = stats.top_requests.load(Ordering::Relaxed);
-    report.category_requests = stats.category_requests.load(Ordering::Relaxed);
-    report.http_retries = stats.retries.load(Ordering::Relaxed);
-    report.throttled = stats.throttled.load(Ordering::Relaxed);
+fn count_requests(outcome: &mut RunOutcome, stats: &HttpStats) {
+    outcome.http_requests = stats.requests.load(Ordering::Relaxed);
+    outcome.top_requests = stats.top_requests.load(Ordering::Relaxed);
+    outcome.category_requests = stats.category_requests.load(Ordering::Relaxed);
+    outcome.http_retries = stats.retries.load(Ordering::Relaxed);
+    outcome.throttled = stats.throttled.load(Ordering::Relaxed);
 }
 
 /// Every project in turn; the first error ends the run.
@@ -196,14 +196,14 @@ async fn sync_projects<S: Sink>(
     context: &RunContext<'_>,
     sink: &mut S,
     plans: Plans,
-    report: &mut RunReport,
+    outcome: &mut RunOutcome,
 ) -> Result<()> {
     for (project, days) in plans {
-        context.reporter.planned(&project, days.len());
+        context.progress.planned(&project, days.len());
         if days.is_empty() {
             continue;
         }
-        sync_project(context, sink, &project, days, report).await?;
+        sync_project(context, sink, &project, days, outcome).await?;
     }
     Ok(())
 }
@@ -214,12 +214,12 @@ async fn sync_project<S: Sink>(
     sink: &mut S,
     project: &Project,
     days: Vec<Day>,
-    report: &mut RunReport,
+    outcome: &mut RunOutcome,
 ) -> Result<()> {
     let RunContext {
         settings,
         http,
-        reporter,
+        progress,
         run_id,
     } = *context;
     let existence = ProjectExistence::from_store(sink, settings, http, project).await?;
@@ -233,11 +233,11 @@ async fn sync_project<S: Sink>(
         resolver.run(top_rx, day_tx).await;
         Ok::<(), Error>(())
     };
-    let write = DayWriter::new(sink, reporter, project, report).run(day_rx);
+    let write = DayWriter::new(sink, progress, project, outcome).run(day_rx);
     let (not_published, (), ()) = tokio::try_join!(tops, cats, write)?;
     if let Some(day) = not_published {
-        reporter.not_published(project, day);
-        report.not_published.push((project.clone(), day));
+        progress.not_published(project, day);
+        outcome.not_published.push((project.clone(), day));
     }
     Ok(())
 }

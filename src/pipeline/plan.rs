@@ -9,7 +9,7 @@ use crate::settings::Settings;
 use crate::sinks::Sink;
 use crate::sources::categories::MAX_TITLES_PER_REQUEST;
 
-use super::report::{DryRun, RunReport};
+use super::outcome::{DryRun, RunOutcome};
 
 /// Expected category rounds per 50-title batch (500 category rows per response,
 /// ~20 categories a page), for `--dry-run` estimates.
@@ -30,17 +30,17 @@ impl<'a> Planner<'a> {
         Planner { settings }
     }
 
-    /// Every project's days, counting the planned and the skipped ones into `report`.
+    /// Every project's days, counting the planned and the skipped ones into `outcome`.
     pub(super) async fn plan<S: Sink>(
         &self,
         sink: &mut S,
-        report: &mut RunReport,
+        outcome: &mut RunOutcome,
     ) -> Result<Plans> {
         let mut plans = Vec::new();
         for project in &self.settings.projects {
             let (days, skipped) = self.plan_project(sink, project).await?;
-            report.days_skipped += skipped;
-            report.days_planned += days.len() as u64;
+            outcome.days_skipped += skipped;
+            outcome.days_planned += days.len() as u64;
             plans.push((project.clone(), days));
         }
         Ok(plans)

@@ -7,7 +7,7 @@
 //! time that fetched them.
 //!
 //! A day stored before wikitop judged rows (schema version 3) lacks the desktop list
-//! and the main page: it is listed in the run's report, never guessed; `sync --force`
+//! and the main page: it is listed in the run's outcome, never guessed; `sync --force`
 //! fetches it again.
 
 use std::collections::HashMap;
@@ -20,7 +20,7 @@ use crate::settings::Settings;
 use crate::sinks::Sink;
 use crate::sinks::schema::TopPageRow;
 
-use super::report::{Reporter, RunReport};
+use super::outcome::{Progress, RunOutcome};
 
 /// Days read from the store at a time: bounds memory whatever the range.
 const READ_DAYS: usize = 31;
@@ -29,8 +29,8 @@ const READ_DAYS: usize = 31;
 pub(super) async fn run<S: Sink>(
     settings: &Settings,
     sink: &mut S,
-    reporter: &dyn Reporter,
-    report: &mut RunReport,
+    progress: &dyn Progress,
+    outcome: &mut RunOutcome,
 ) -> Result<()> {
     let until = settings.until.unwrap_or(settings.today);
     for project in &settings.projects {
@@ -39,8 +39,8 @@ pub(super) async fn run<S: Sink>(
             .await?
             .into_iter()
             .collect();
-        report.days_planned += days.len() as u64;
-        reporter.planned(project, days.len());
+        outcome.days_planned += days.len() as u64;
+        progress.planned(project, days.len());
         for chunk in days.chunks(READ_DAYS) {
             let (Some(&from), Some(&to)) = (chunk.first(), chunk.last()) else {
                 continue;
@@ -50,7 +50,7 @@ pub(super) async fn run<S: Sink>(
             for (day, rows) in by_day(rows) {
                 match rejudged(settings, project, rows)? {
                     Some(batch) => judged.push(batch),
-                    None => report.not_rejudged.push((project.clone(), day)),
+                    None => outcome.not_rejudged.push((project.clone(), day)),
                 }
             }
             // A day per transaction where commits are cheap (DuckDB); a chunk per job
@@ -64,7 +64,7 @@ pub(super) async fn run<S: Sink>(
             for group in judged.chunks(per_write) {
                 sink.write_days(group).await?;
                 for batch in group {
-                    super::write::count(report, reporter, batch);
+                    super::write::count(outcome, progress, batch);
                 }
             }
         }

@@ -1,7 +1,7 @@
 //! Stage 3, the writer: finished days into the sink, grouped as the sink's `Batching`
 //! asks (one at a time for DuckDB, in chunks for BigQuery), all or nothing per write.
 //! Only whole days reach the sink. It tallies written and failed days into the run's
-//! report and tells the reporter; it sends no request.
+//! outcome and tells the progress; it sends no request.
 
 use tokio::sync::mpsc;
 use tokio::time::Instant;
@@ -11,15 +11,15 @@ use crate::model::{DayBatch, Project};
 use crate::sinks::{Batching, Sink};
 
 use super::assemble::DayOutcome;
-use super::report::{FailedDay, Reporter, RunReport};
+use super::outcome::{FailedDay, Progress, RunOutcome};
 
 /// The writer's state for one project's run.
 pub(super) struct DayWriter<'a, S> {
     sink: &'a mut S,
     batching: Batching,
-    reporter: &'a dyn Reporter,
+    progress: &'a dyn Progress,
     project: &'a Project,
-    report: &'a mut RunReport,
+    outcome: &'a mut RunOutcome,
     buffer: Vec<DayBatch>,
     /// When the first day of the buffer arrived: a slow (throttled) backfill into a
     /// chunking sink still commits every `max_age`, so a kill loses little.
@@ -29,18 +29,18 @@ pub(super) struct DayWriter<'a, S> {
 impl<'a, S: Sink> DayWriter<'a, S> {
     pub(super) fn new(
         sink: &'a mut S,
-        reporter: &'a dyn Reporter,
+        progress: &'a dyn Progress,
         project: &'a Project,
-        report: &'a mut RunReport,
+        outcome: &'a mut RunOutcome,
     ) -> Self {
         let mut batching = sink.batching();
         batching.max_days = batching.max_days.max(1);
         DayWriter {
             sink,
             batching,
-            reporter,
+            progress,
             project,
-            report,
+            outcome,
             buffer: Vec::new(),
             oldest: None,
         }
@@ -103,7 +103,7 @@ impl<'a, S: Sink> DayWriter<'a, S> {
         self.sink.write_days(&self.buffer).await?;
         self.oldest = None;
         for batch in self.buffer.drain(..) {
-            count(self.report, self.reporter, &batch);
+            count(self.outcome, self.progress, &batch);
         }
         Ok(())
     }
@@ -114,8 +114,8 @@ impl<'a, S: Sink> DayWriter<'a, S> {
             DayOutcome::Failed(day, error) => {
                 let project = self.project;
                 tracing::error!(%project, %day, %error, "Day failed; it stays missing until the next run.");
-                self.reporter.day_failed(project, day, &error);
-                self.report.days_failed.push(FailedDay {
+                self.progress.day_failed(project, day, &error);
+                self.outcome.days_failed.push(FailedDay {
                     project: project.clone(),
                     day,
                     error,
@@ -125,17 +125,17 @@ impl<'a, S: Sink> DayWriter<'a, S> {
     }
 }
 
-/// Tallies a day the sink has stored into the run's report and tells the reporter.
-pub(super) fn count(report: &mut RunReport, reporter: &dyn Reporter, batch: &DayBatch) {
+/// Tallies a day the sink has stored into the run's outcome and tells the progress.
+pub(super) fn count(outcome: &mut RunOutcome, progress: &dyn Progress, batch: &DayBatch) {
     let project = &batch.project;
-    report.days_written += 1;
-    report.rows_written += batch.rows.len() as u64;
+    outcome.days_written += 1;
+    outcome.rows_written += batch.rows.len() as u64;
     let suspect = batch
         .rows
         .iter()
         .filter(|r| r.assessment.suspect.is_some())
         .count();
-    report.tally(project).add(batch.rows.len(), suspect);
+    outcome.tally(project).add(batch.rows.len(), suspect);
     tracing::info!(%project, day = %batch.date, rows = batch.rows.len(), suspect, "Stored day.");
-    reporter.day_written(project, batch.date, batch.rows.len());
+    progress.day_written(project, batch.date, batch.rows.len());
 }

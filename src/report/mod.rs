@@ -23,11 +23,9 @@ use jiff::Timestamp;
 use crate::error::{Error, Result};
 use crate::model::{Access, Day, Project, RunRecord};
 use crate::settings::{DEFAULT_PROJECT, StoreInput, StoreSettings, parse_day};
-use crate::sinks::Sink;
-use crate::sinks::bigquery::BigQuerySink;
-use crate::sinks::duckdb::DuckDbSink;
 use crate::sinks::read::{Cell, ReadStore};
 use crate::sinks::schema::{SCHEMA_VERSION, TOP_PAGES};
+use crate::sinks::{Mode, Sink, Store};
 
 pub use self::format::thousands;
 pub use self::render::render;
@@ -264,20 +262,15 @@ pub struct Written {
 /// Reads the figures of the report from the store (read-only: nothing is created,
 /// migrated or written there).
 pub async fn build(settings: &ReportSettings) -> Result<Report> {
-    match &settings.store {
-        StoreSettings::DuckDb { path } => {
-            let mut sink = DuckDbSink::open_for_analysis(path)?;
-            let version = sink.schema_version()?;
-            let store = format!("DuckDB file {}", path.display());
-            collect(&mut sink, version, store, settings).await
-        }
-        StoreSettings::BigQuery(bigquery) => {
-            let mut sink = Box::pin(BigQuerySink::open_read_only(bigquery)).await?;
-            let version = sink.schema_version();
-            let store = format!("BigQuery dataset {bigquery}");
-            Box::pin(collect(&mut sink, version, store, settings)).await
-        }
-    }
+    let mut store = Store::open(&settings.store, Mode::Analysis).await?;
+    let version = store.schema_version()?;
+    Box::pin(collect(
+        &mut store,
+        version,
+        settings.store.to_string(),
+        settings,
+    ))
+    .await
 }
 
 /// Builds the report and writes it to `settings.out` whole: into a temporary file

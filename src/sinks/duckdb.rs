@@ -20,7 +20,7 @@ use jiff::civil::Date;
 
 use super::schema::migrations::{MIGRATIONS, added_in};
 use super::schema::{INGEST_RUNS, Row, TOP_PAGES, TopPageRow};
-use super::{ASSESSED_COLUMN, RANKED_COLUMN, Sink, StoredDays, StoredDaysOf};
+use super::{ASSESSED_COLUMN, Mode, RANKED_COLUMN, Sink, StoredDays, StoredDaysOf};
 use crate::error::{Error, Result};
 use crate::model::{Access, Day, DayBatch, Project, RunRecord, RunStatus};
 
@@ -63,9 +63,20 @@ fn lock_path(path: &Path) -> PathBuf {
 }
 
 impl DuckDbSink {
+    /// Opens the file at `path` as `mode` says.
+    pub fn open(path: &Path, mode: Mode) -> Result<Self> {
+        match mode {
+            Mode::Write => Self::writer(path),
+            Mode::DryRun if path.exists() => Self::reader(path),
+            Mode::DryRun => Self::in_memory(),
+            Mode::Read => Self::reader(path),
+            Mode::Analysis => Self::analyst(path),
+        }
+    }
+
     /// Opens (creating if needed) the store for writing, taking its lock, and brings
     /// its schema to the current version (see `migrate.rs`).
-    pub fn open(path: &Path) -> Result<Self> {
+    fn writer(path: &Path) -> Result<Self> {
         let open_err = |e: Box<dyn std::error::Error + Send + Sync>| Error::StoreOpen {
             path: path.to_owned(),
             source: e,
@@ -102,7 +113,7 @@ impl DuckDbSink {
 
     /// An empty store in memory: what `--dry-run` plans against when the file does
     /// not exist yet, so a dry run creates nothing.
-    pub fn open_in_memory() -> Result<Self> {
+    fn in_memory() -> Result<Self> {
         let mut conn = Connection::open_in_memory()
             .map_err(|e| Error::store("opening an in-memory store", e))?;
         migrate::open_for_writing(&mut conn, ":memory:", MIGRATIONS)?;
@@ -114,8 +125,8 @@ impl DuckDbSink {
     /// Opens an existing store read-only for `report` and `export`, whose queries
     /// aggregate or copy whole ranges at once: they get a pool sized for that (their
     /// memory is not a backfill's) and every core.
-    pub fn open_for_analysis(path: &Path) -> Result<Self> {
-        let sink = Self::open_read_only(path)?;
+    fn analyst(path: &Path) -> Result<Self> {
+        let sink = Self::reader(path)?;
         sink.conn
             .execute_batch(&format!(
                 "SET memory_limit = '{ANALYSIS_MEMORY_LIMIT}'; RESET threads;"
@@ -126,7 +137,7 @@ impl DuckDbSink {
 
     /// Opens an existing store read-only, for `status`: creates and migrates nothing.
     /// A wikitop run writing to it (holding the lock file) makes it busy.
-    pub fn open_read_only(path: &Path) -> Result<Self> {
+    fn reader(path: &Path) -> Result<Self> {
         if !path.exists() {
             return Err(Error::StoreOpen {
                 path: path.to_owned(),

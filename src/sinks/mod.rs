@@ -15,6 +15,9 @@ mod docs;
 pub mod duckdb;
 pub mod read;
 pub mod schema;
+mod store;
+
+pub use self::store::Store;
 
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -23,6 +26,20 @@ use crate::error::Result;
 use crate::model::{Access, Day, DayBatch, Project, RunRecord};
 
 use self::schema::TopPageRow;
+
+/// How a command opens a store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// `sync`: create what is missing, migrate an older store, take the write lock.
+    Write,
+    /// `sync --dry-run`: plan against the store without changing a DuckDB file (one
+    /// that does not exist yet is planned against as empty, in memory).
+    DryRun,
+    /// `status`: read the store as it is; create and migrate nothing.
+    Read,
+    /// `report` and `export`: read as it is, with memory sized for whole-range queries.
+    Analysis,
+}
 
 /// Days stored for one (project, access).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -45,16 +45,17 @@ fn sigkill_at_random_points_then_a_rerun_equals_an_uninterrupted_run() {
         child.kill().unwrap(); // SIGKILL
         child.wait().unwrap();
         // A kill before the first statement leaves no store, or one without tables.
-        let stored_at_kill = match wikitop::sinks::duckdb::DuckDbSink::open_read_only(&db) {
-            Ok(sink) => sink
-                .read_rows("en.wikipedia", all_days[0], all_days[29])
-                .unwrap()
-                .iter()
-                .map(|r| r.date)
-                .collect::<std::collections::BTreeSet<_>>()
-                .len(),
-            Err(_) => 0,
-        };
+        let stored_at_kill =
+            match wikitop::sinks::duckdb::DuckDbSink::open(&db, wikitop::sinks::Mode::Read) {
+                Ok(sink) => sink
+                    .read_rows("en.wikipedia", all_days[0], all_days[29])
+                    .unwrap()
+                    .iter()
+                    .map(|r| r.date)
+                    .collect::<std::collections::BTreeSet<_>>()
+                    .len(),
+                Err(_) => 0,
+            };
         if (1..30).contains(&stored_at_kill) {
             partial_kills += 1;
         }

@@ -391,7 +391,7 @@ impl Store for Duck {
     type Sink = DuckDbSink;
 
     async fn open(&self) -> wikitop::error::Result<DuckDbSink> {
-        DuckDbSink::open(&self.path)
+        DuckDbSink::open(&self.path, wikitop::sinks::Mode::Write)
     }
 
     async fn rows(&self, sink: &mut DuckDbSink) -> Vec<Row> {
@@ -660,7 +660,7 @@ impl Store for Bq {
     type Sink = BigQuerySink;
 
     async fn open(&self) -> wikitop::error::Result<BigQuerySink> {
-        BigQuerySink::open(&self.settings()).await
+        BigQuerySink::open(&self.settings(), wikitop::sinks::Mode::Write).await
     }
 
     async fn rows(&self, _sink: &mut BigQuerySink) -> Vec<Row> {
@@ -1177,7 +1177,7 @@ async fn bigquery_large_writes_are_chunked_by_size() {
 }
 
 /// A dataset whose `top_pages` is labelled with a newer schema version is refused in
-/// one sentence (exit 2), by `open` and `open_read_only` alike, and left as it was.
+/// one sentence (exit 2), opened to write and to read alike, and left as it was.
 #[tokio::test]
 async fn bigquery_a_newer_dataset_is_refused() {
     let store = Bq::new("newer").await;
@@ -1196,7 +1196,7 @@ async fn bigquery_a_newer_dataset_is_refused() {
 
     for read_only in [false, true] {
         let opened = if read_only {
-            BigQuerySink::open_read_only(&store.settings()).await
+            BigQuerySink::open(&store.settings(), wikitop::sinks::Mode::Read).await
         } else {
             store.open().await
         };
@@ -1223,7 +1223,7 @@ async fn bigquery_a_newer_dataset_is_refused() {
 }
 
 /// A dataset as the first release left it (today's tables, no version label) is read as
-/// it is by `open_read_only`, then stamped with the current version by `open`, keeping
+/// it is when opened to read, then stamped with the current version by `open`, keeping
 /// every row and its other labels.
 #[tokio::test]
 async fn bigquery_an_unversioned_dataset_is_stamped_and_keeps_its_rows() {
@@ -1240,7 +1240,7 @@ async fn bigquery_an_unversioned_dataset_is_stamped_and_keeps_its_rows() {
         .await;
     assert!(store.labels("top_pages").await.get(VERSION_LABEL).is_none());
 
-    let read_only = BigQuerySink::open_read_only(&store.settings())
+    let read_only = BigQuerySink::open(&store.settings(), wikitop::sinks::Mode::Read)
         .await
         .expect("an unversioned dataset is read as it is");
     assert_eq!(read_only.schema_version(), 1);

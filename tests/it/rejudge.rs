@@ -9,10 +9,8 @@ use jiff::civil::{Date, date};
 use wikitop::judge::{DenyList, Judging, ShareBounds};
 use wikitop::model::{Access, Project};
 use wikitop::settings::{BigQuerySettings, StoreSettings};
-use wikitop::sinks::Sink;
-use wikitop::sinks::bigquery::BigQuerySink;
-use wikitop::sinks::duckdb::DuckDbSink;
 use wikitop::sinks::schema::TopPageRow;
+use wikitop::sinks::{Mode, Sink, Store};
 
 use crate::support::*;
 
@@ -60,18 +58,12 @@ fn judged(rows: Vec<TopPageRow>) -> Vec<Judged> {
 }
 
 async fn rows_of(store: &StoreSettings) -> Vec<TopPageRow> {
-    match store {
-        StoreSettings::DuckDb { path } => read_all(&mut DuckDbSink::open(path).unwrap()).await,
-        StoreSettings::BigQuery(bq) => {
-            let mut sink = Box::pin(BigQuerySink::open(bq)).await.unwrap();
-            Box::pin(read_all(&mut sink)).await
-        }
-    }
-}
-
-async fn read_all<S: Sink>(sink: &mut S) -> Vec<TopPageRow> {
     let en: Project = "en.wikipedia".parse().unwrap();
-    sink.read_days(&en, Access::AllAccess, SINCE, UNTIL)
+    let mut store = Store::open(store, Mode::Read)
+        .await
+        .expect("open the store");
+    store
+        .read_days(&en, Access::AllAccess, SINCE, UNTIL)
         .await
         .expect("read the stored days")
 }

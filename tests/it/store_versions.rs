@@ -37,7 +37,7 @@ fn copy_of(fixture: &str, dir: &Path) -> PathBuf {
 }
 
 fn version(db: &Path) -> u32 {
-    DuckDbSink::open_read_only(db)
+    DuckDbSink::open(db, wikitop::sinks::Mode::Read)
         .and_then(|s| s.schema_version())
         .expect("the store opens")
 }

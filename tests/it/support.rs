@@ -77,7 +77,7 @@ pub fn today_for(fake: &FakeWiki) -> Day {
 /// Runs a sync on a thread of its own with a main-thread-sized stack, as the binary
 /// does: unoptimised builds of the BigQuery client nest futures deeper than a test
 /// thread's 2 MiB allow.
-pub async fn sync(settings: &Settings) -> wikitop::Result<wikitop::RunReport> {
+pub async fn sync(settings: &Settings) -> wikitop::Result<wikitop::RunOutcome> {
     let settings = settings.clone();
     let (tx, rx) = tokio::sync::oneshot::channel();
     std::thread::Builder::new()
@@ -142,7 +142,7 @@ pub fn comparable_expected(row: &ExpectedRow) -> Comparable {
 }
 
 pub fn read_store(db: &Path, project: &str, since: Day, until: Day) -> Vec<StoredRow> {
-    let sink = DuckDbSink::open_read_only(db).expect("store opens");
+    let sink = DuckDbSink::open(db, wikitop::sinks::Mode::Read).expect("store opens");
     assert_eq!(
         sink.duplicate_rows().unwrap(),
         0,

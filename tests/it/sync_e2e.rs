@@ -340,7 +340,7 @@ async fn throttling_errors_and_broken_bodies_are_retried_to_exact_data() {
         "took {:?}",
         started.elapsed()
     );
-    let sink = wikitop::sinks::duckdb::DuckDbSink::open_read_only(&db).unwrap();
+    let sink = wikitop::sinks::duckdb::DuckDbSink::open(&db, wikitop::sinks::Mode::Read).unwrap();
     let mut sink = sink;
     let runs = wikitop::sinks::Sink::recent_runs(&mut sink, 1)
         .await

@@ -22,7 +22,6 @@ use tracing::info;
 
 use super::client::Clients;
 use super::jobs::{api_error, retrying};
-use super::provision::Got;
 use super::{schema, sql};
 use crate::error::{Error, Result};
 use crate::settings::BigQuerySettings;
@@ -44,21 +43,13 @@ pub(super) fn stamped(table: &Table, resource: TableResource) -> TableResource {
     }
 }
 
-/// `top_pages` among the tables `provision::tables` got, in the order of `TABLES`.
-fn top_pages(got: &[Got<TableResource>]) -> Option<&Got<TableResource>> {
-    let i = crate::sinks::schema::TABLES
-        .iter()
-        .position(|t| t.name == TOP_PAGES.name)?;
-    got.get(i)
-}
-
 /// The dataset's version, from the label on `top_pages`; refuses one newer than this
 /// build's and a label that is not a version.
-pub(super) fn version(settings: &BigQuerySettings, got: &[Got<TableResource>]) -> Result<u32> {
-    let found = match top_pages(got) {
-        Some(Got::Found(table)) => table,
-        // Created just now, stamped with the current version.
-        Some(Got::Created(_)) | None => return Ok(SCHEMA_VERSION),
+/// `found` is `top_pages` as it existed; `None` when this open created it, stamped with
+/// the current version.
+pub(super) fn version(settings: &BigQuerySettings, found: Option<&TableResource>) -> Result<u32> {
+    let Some(found) = found else {
+        return Ok(SCHEMA_VERSION);
     };
     let version = match found.labels.get(VERSION_LABEL) {
         None => 1,
@@ -223,13 +214,10 @@ pub(super) async fn replace_view(
 pub(super) async fn stamp(
     tables: &TableService,
     settings: &BigQuerySettings,
-    got: &[Got<TableResource>],
+    labels: &HashMap<String, String>,
 ) -> Result<()> {
     let (project, id) = (settings.project_id(), settings.dataset());
-    let mut labels: HashMap<String, String> = match top_pages(got) {
-        Some(Got::Found(table) | Got::Created(table)) => table.labels.clone(),
-        None => HashMap::new(),
-    };
+    let mut labels = labels.clone();
     labels.insert(VERSION_LABEL.to_owned(), SCHEMA_VERSION.to_string());
     let patch = TableResource::new().set_labels(labels);
     retrying(|| {
@@ -260,21 +248,21 @@ mod tests {
         BigQuerySettings::new("my-project.wikitop", None, None).unwrap()
     }
 
-    fn found(labels: &[(&str, &str)]) -> Vec<Got<TableResource>> {
-        crate::sinks::schema::TABLES
-            .iter()
-            .map(|_| Got::Found(TableResource::new().set_labels(labels.iter().copied())))
-            .collect()
+    fn found(labels: &[(&str, &str)]) -> Option<TableResource> {
+        Some(TableResource::new().set_labels(labels.iter().copied()))
     }
 
     #[test]
     fn the_label_is_the_version() {
-        assert_eq!(version(&settings(), &found(&[])).unwrap(), 1);
+        assert_eq!(version(&settings(), found(&[]).as_ref()).unwrap(), 1);
         let current = SCHEMA_VERSION.to_string();
         let stamped = found(&[(VERSION_LABEL, &current), ("app", "wikitop")]);
-        assert_eq!(version(&settings(), &stamped).unwrap(), SCHEMA_VERSION);
+        assert_eq!(
+            version(&settings(), stamped.as_ref()).unwrap(),
+            SCHEMA_VERSION
+        );
         for bad in ["", "0", "two", "-1"] {
-            let err = version(&settings(), &found(&[(VERSION_LABEL, bad)])).unwrap_err();
+            let err = version(&settings(), found(&[(VERSION_LABEL, bad)]).as_ref()).unwrap_err();
             assert!(matches!(err, Error::SchemaMismatch { .. }), "{bad}: {err}");
         }
     }
@@ -282,7 +270,7 @@ mod tests {
     #[test]
     fn a_newer_dataset_is_refused_in_one_sentence() {
         let newer = (SCHEMA_VERSION + 1).to_string();
-        let err = version(&settings(), &found(&[(VERSION_LABEL, &newer)])).unwrap_err();
+        let err = version(&settings(), found(&[(VERSION_LABEL, &newer)]).as_ref()).unwrap_err();
         assert!(matches!(err, Error::StoreTooNew { .. }), "{err}");
         assert!(err.is_usage());
         let text = err.to_string();

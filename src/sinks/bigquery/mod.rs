@@ -42,7 +42,7 @@ use self::client::Clients;
 use self::jobs::{Jobs, ResultRows};
 use self::rows::{cells, scalar_param, string_param};
 use super::schema::{INGEST_RUNS, TOP_PAGES, TopPageRow};
-use super::{Sink, StoredDays, StoredDaysOf};
+use super::{Mode, Sink, StoredDays, StoredDaysOf};
 use crate::error::{Error, Message, Result};
 use crate::model::{Access, Day, DayBatch, Project, RunRecord, RunStatus};
 use crate::settings::BigQuerySettings;
@@ -69,20 +69,14 @@ impl BigQuerySink {
     /// A call whose days are larger is split into several jobs, by whole days.
     pub const MAX_CHUNK_BYTES: usize = 6 * 1024 * 1024;
 
-    /// Connects, creates the dataset (in `location`, if given) and the tables and view
-    /// when missing, migrates an older dataset to the current schema version, and
-    /// refuses a newer one or existing tables whose schema differs.
-    pub async fn open(settings: &BigQuerySettings) -> Result<Self> {
-        Self::connect(settings, true).await
-    }
-
-    /// Connects and checks the schema but creates and migrates nothing, for `status`:
-    /// a dataset or table that does not exist is an error that says to run `sync` first.
-    pub async fn open_read_only(settings: &BigQuerySettings) -> Result<Self> {
-        Self::connect(settings, false).await
-    }
-
-    async fn connect(settings: &BigQuerySettings, create: bool) -> Result<Self> {
+    /// Connects and checks the schema. To write (`Write`, and `DryRun`, which plans
+    /// against the dataset it would write to) it creates the dataset (in `location`, if
+    /// given) and the tables and views when missing and migrates an older dataset to
+    /// the current schema version; to read it creates and migrates nothing, and a
+    /// dataset or table that does not exist is an error that says to run `sync` first.
+    /// Either way it refuses a newer dataset or tables whose schema differs.
+    pub async fn open(settings: &BigQuerySettings, mode: Mode) -> Result<Self> {
+        let create = matches!(mode, Mode::Write | Mode::DryRun);
         let mut clients = Clients::connect(settings).await?;
         let location = provision::dataset(&clients.datasets, settings, create).await?;
         clients.jobs.set_location(Some(location));
@@ -101,8 +95,13 @@ impl BigQuerySink {
         })
     }
 
-    /// The dataset's schema version: the current one after `open`; possibly older
-    /// after `open_read_only`, which reads an older dataset as it is.
+    /// The dataset, as `project.dataset`.
+    pub(crate) fn dataset(&self) -> String {
+        self.settings.to_string()
+    }
+
+    /// The dataset's schema version: the current one when opened to write; possibly
+    /// older when opened to read, which reads an older dataset as it is.
     pub fn schema_version(&self) -> u32 {
         self.schema_version
     }

@@ -14,7 +14,7 @@ use super::jobs::{api_error, retrying};
 use super::{migrate, schema, sql};
 use crate::error::{Error, Result};
 use crate::settings::BigQuerySettings;
-use crate::sinks::schema::{SCHEMA_VERSION, TABLES, Table as Definition, VIEWS};
+use crate::sinks::schema::{SCHEMA_VERSION, TABLES, TOP_PAGES, Table as Definition, VIEWS};
 
 type ApiResult<T> = std::result::Result<T, google_cloud_bigquery_v2::Error>;
 
@@ -213,7 +213,12 @@ pub(super) async fn tables(
     for (table, wanted) in TABLES.iter().zip(&wanted) {
         got.push(self::table(&clients.tables, settings, table.name, wanted, create).await?);
     }
-    let mut version = migrate::version(settings, &got)?;
+    let top_pages = TABLES.iter().position(|t| t.name == TOP_PAGES.name);
+    let found = |got: &[Got<Table>]| match top_pages.and_then(|i| got.get(i)) {
+        Some(Got::Found(table)) => Some(table.clone()),
+        Some(Got::Created(_)) | None => None,
+    };
+    let mut version = migrate::version(settings, found(&got).as_ref())?;
     let migrating = create && version < SCHEMA_VERSION;
     if migrating {
         Box::pin(migrate::apply(clients, settings, version)).await?;
@@ -228,7 +233,11 @@ pub(super) async fn tables(
         }
     }
     if migrating {
-        migrate::stamp(&clients.tables, settings, &got).await?;
+        let labels = match top_pages.and_then(|i| got.get(i)) {
+            Some(Got::Found(table) | Got::Created(table)) => table.labels.clone(),
+            None => Default::default(),
+        };
+        migrate::stamp(&clients.tables, settings, &labels).await?;
     }
     for view in VIEWS {
         let wanted = schema::view_resource(view, &sql::table_path(settings, view.from.name));

@@ -1,5 +1,5 @@
-//! What a run tells its caller: the `Reporter` it calls while it works, the
-//! `RunReport` it returns, and the `DryRun` plan. Plain types at the bottom of the
+//! What a run tells its caller: the `Progress` it calls while it works, the
+//! `RunOutcome` it returns, and the `DryRun` plan. Plain types at the bottom of the
 //! pipeline, so every stage can fill them without importing the stage that runs it;
 //! they know nothing of HTTP or of any store.
 
@@ -11,19 +11,19 @@ use crate::http::WaitObserver;
 use crate::model::{Day, Project, RunStatus};
 
 /// What the library tells its caller while it works; the CLI draws progress with it.
-pub trait Reporter: WaitObserver {
+pub trait Progress: WaitObserver {
     fn planned(&self, _project: &Project, _days: usize) {}
     fn day_written(&self, _project: &Project, _day: Day, _rows: usize) {}
     fn day_failed(&self, _project: &Project, _day: Day, _error: &str) {}
     fn not_published(&self, _project: &Project, _day: Day) {}
 }
 
-/// A reporter that says nothing (logs still go through `tracing`).
+/// A progress that says nothing (logs still go through `tracing`).
 pub struct Silent;
 impl WaitObserver for Silent {
     fn throttled(&self, _until: Timestamp, _reason: &str) {}
 }
-impl Reporter for Silent {}
+impl Progress for Silent {}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FailedDay {
@@ -34,7 +34,7 @@ pub struct FailedDay {
 
 /// What a run did, for the caller and for `ingest_runs`.
 #[derive(Debug, Clone, Default)]
-pub struct RunReport {
+pub struct RunOutcome {
     pub run_id: String,
     pub days_planned: u64,
     pub days_written: u64,
@@ -75,7 +75,7 @@ impl ProjectTally {
     }
 }
 
-impl RunReport {
+impl RunOutcome {
     /// The tally of `project`, started when its first day is stored.
     pub(super) fn tally(&mut self, project: &Project) -> &mut ProjectTally {
         let i = match self.projects.iter().position(|t| &t.project == project) {

@@ -1,0 +1,83 @@
+//! `wikitop status`: what the store holds and lacks, and the last runs.
+
+use std::io::{self, Write};
+use std::process::ExitCode;
+
+use wikitop::StatusReport;
+use wikitop::model::Day;
+
+use super::Failure;
+use super::args::StatusArgs;
+use super::text::ranges_text;
+
+pub(super) async fn run(args: &StatusArgs, today: Day) -> Result<ExitCode, Failure> {
+    let settings = args.settings(today)?;
+    let report = wikitop::status(
+        &settings.store,
+        settings.since,
+        settings.until,
+        settings.runs,
+    )
+    .await?;
+    print_status(&mut io::stdout().lock(), &report)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_status(out: &mut impl Write, report: &StatusReport) -> io::Result<()> {
+    if report.projects.is_empty() {
+        writeln!(out, "No days stored yet.")?;
+    }
+    for p in &report.projects {
+        writeln!(
+            out,
+            "{} {}: {} day(s) stored, {} → {}; {} missing in {} → {}",
+            p.project,
+            p.access,
+            p.stored,
+            p.first,
+            p.last,
+            p.missing_days,
+            report.since,
+            report.until
+        )?;
+        if !p.missing.is_empty() {
+            writeln!(out, "  missing: {}", ranges_text(&p.missing))?;
+        }
+        if p.unassessed_days > 0 {
+            writeln!(
+                out,
+                "  {} day(s) stored before wikitop flagged rows (is_article, suspect_automated, article_rank are NULL): {}; `sync --force --since … --until …` fills them",
+                p.unassessed_days,
+                ranges_text(&p.unassessed)
+            )?;
+        }
+        if p.unranked_days > 0 {
+            writeln!(
+                out,
+                "  {} day(s) judged before mostread_rank existed: {}; `sync --rejudge --since … --until …` fills it, with no request",
+                p.unranked_days,
+                ranges_text(&p.unranked)
+            )?;
+        }
+    }
+    if !report.runs.is_empty() {
+        writeln!(out, "Last runs:")?;
+    }
+    for r in &report.runs {
+        writeln!(
+            out,
+            "  {}  {:<8} {} day(s), {} rows, {} requests ({} retried){}",
+            r.run_id,
+            r.status.as_str(),
+            r.days_written,
+            r.rows_written,
+            r.http_requests,
+            r.http_retries,
+            r.error
+                .as_deref()
+                .map(|e| format!(": {e}"))
+                .unwrap_or_default()
+        )?;
+    }
+    Ok(())
+}

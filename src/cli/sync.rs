@@ -1,0 +1,176 @@
+//! `wikitop sync` and `wikitop schedule`: run the library's sync and print its outcome.
+
+use std::io::{self, Write};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use wikitop::model::{Day, Project};
+use wikitop::{RunOutcome, Settings};
+
+use super::Failure;
+use super::args::{ScheduleArgs, SyncArgs};
+use super::progress::Bars;
+use super::text::{human_duration, ranges};
+
+pub(super) async fn run(
+    args: &SyncArgs,
+    today: Day,
+    interactive: bool,
+    quiet: bool,
+) -> Result<ExitCode, Failure> {
+    let settings = args.settings(today)?;
+    let reporter = Arc::new(Bars::new(interactive));
+    let report = wikitop::sync(&settings, reporter.clone()).await?;
+    reporter.finish();
+    if !quiet {
+        print_outcome(&mut io::stdout().lock(), &settings, &report)?;
+    }
+    Ok(if report.days_failed.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// What the run did: days, rows, requests, per project, and every failed day.
+fn print_outcome(out: &mut impl Write, settings: &Settings, report: &RunOutcome) -> io::Result<()> {
+    if let Some(plan) = &report.dry_run {
+        for (project, days) in &plan.days {
+            writeln!(
+                out,
+                "{project}: would fetch {} day(s): {}",
+                days.len(),
+                ranges(days)
+            )?;
+        }
+        let rate = settings.http.rate;
+        writeln!(
+            out,
+            "Estimated requests: {} (about {} at {} requests per {}).",
+            plan.estimated_requests,
+            human_duration(plan.estimated_time),
+            rate.requests,
+            human_duration(rate.window)
+        )?;
+        writeln!(
+            out,
+            "{} day(s) already stored would be skipped.",
+            report.days_skipped
+        )?;
+        return Ok(());
+    }
+    if settings.rejudge {
+        return print_rejudged(out, report);
+    }
+    if report.days_planned == 0 {
+        writeln!(
+            out,
+            "Nothing to do: all {} day(s) in the range are stored.",
+            report.days_skipped
+        )?;
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "Stored {} day(s) ({} rows); {} already stored; {} failed. {} requests ({} top lists, {} categories), {} retried, {} throttled.",
+        report.days_written,
+        report.rows_written,
+        report.days_skipped,
+        report.days_failed.len(),
+        report.http_requests,
+        report.top_requests,
+        report.category_requests,
+        report.http_retries,
+        report.throttled,
+    )?;
+    for t in &report.projects {
+        writeln!(
+            out,
+            "  {}: {} day(s), {} rows, {} flagged as likely automated traffic.",
+            t.project, t.days_written, t.rows_written, t.suspect_rows
+        )?;
+    }
+    for (project, day) in &report.not_published {
+        writeln!(
+            out,
+            "{project}: {day} is not published yet by the Pageviews API; the next run will fetch it."
+        )?;
+    }
+    for f in &report.days_failed {
+        writeln!(out, "{} {} failed: {}", f.project, f.day, f.error)?;
+    }
+    Ok(())
+}
+
+pub(super) async fn schedule(args: &ScheduleArgs, today: Day) -> Result<ExitCode, Failure> {
+    // Bad options fail now, with exit 2, not at the first tick.
+    args.sync.settings(today)?;
+    let schedule = wikitop::schedule::Schedule::new(
+        &args.cron,
+        std::time::Duration::from_secs(args.retry_unpublished.saturating_mul(60)),
+    )?;
+    wikitop::schedule::run(
+        &schedule,
+        |today| args.sync.settings(today),
+        |settings, reporter| async move { wikitop::sync(&settings, reporter).await },
+        Arc::new(Bars::new(false)),
+        shutdown_signal(),
+    )
+    .await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Resolves on SIGTERM (how Cloud Run, systemd and Docker stop a process) or Ctrl-C.
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = tokio::signal::ctrl_c() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// What `sync --rejudge` did, and the days it left as they were.
+fn print_rejudged(out: &mut impl Write, report: &RunOutcome) -> io::Result<()> {
+    writeln!(
+        out,
+        "Judged {} stored day(s) again ({} rows) from the store; {} requests.",
+        report.days_written, report.rows_written, report.http_requests
+    )?;
+    for t in &report.projects {
+        writeln!(
+            out,
+            "  {}: {} day(s), {} rows, {} flagged as likely automated traffic.",
+            t.project, t.days_written, t.rows_written, t.suspect_rows
+        )?;
+    }
+    let mut left: Vec<(&Project, Vec<Day>)> = Vec::new();
+    for (project, day) in &report.not_rejudged {
+        match left.last_mut() {
+            Some((p, days)) if *p == project => days.push(*day),
+            _ => left.push((project, vec![*day])),
+        }
+    }
+    for (project, days) in left {
+        writeln!(
+            out,
+            "{project}: {} day(s) stored before wikitop judged rows were left as they are: {}; `sync --force --since … --until …` fetches them again",
+            days.len(),
+            ranges(&days)
+        )?;
+    }
+    Ok(())
+}
