@@ -19,7 +19,7 @@ use duckdb::{Connection, appender_params_from_iter, params, params_from_iter};
 use jiff::civil::Date;
 
 use super::schema::migrations::{MIGRATIONS, added_in};
-use super::schema::{INGEST_RUNS, Row, TOP_PAGES, TopPageRow};
+use super::schema::{INGEST_RUNS, IngestRunRow, Row, TOP_PAGES, TopPageRow};
 use super::{ASSESSED_COLUMN, Mode, RANKED_COLUMN, Sink, StoredDays, StoredDaysOf};
 use crate::error::{Error, Result};
 use crate::model::{Access, Day, DayBatch, Project, RunRecord, RunStatus};
@@ -402,7 +402,7 @@ impl Sink for DuckDbSink {
             .map_err(|e| Error::store(doing, e))?;
         tx.execute("DELETE FROM ingest_runs WHERE run_id = ?", [&run.run_id])
             .map_err(|e| Error::store(doing, e))?;
-        let values = run.to_values();
+        let values = IngestRunRow::new(run).to_values();
         tx.execute(
             &sql::insert_values(&INGEST_RUNS),
             params_from_iter(values.iter().map(sql::to_param)),
@@ -458,11 +458,12 @@ impl Sink for DuckDbSink {
     }
 
     async fn recent_runs(&mut self, limit: usize) -> Result<Vec<RunRecord>> {
-        self.read(
+        let rows: Vec<IngestRunRow> = self.read(
             "reading the run ledger",
             "true",
             "started_at DESC LIMIT ?",
             [limit as i64],
-        )
+        )?;
+        Ok(rows.into_iter().map(RunRecord::from).collect())
     }
 }

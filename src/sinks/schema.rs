@@ -1,6 +1,7 @@
-//! The one definition of wikitop's tables: `top_pages`, `ingest_runs` and the view
-//! `top_page_categories` — columns, types, modes, descriptions, key, partitioning and
-//! clustering — and the one row type of each table, whose fields are the columns.
+//! The one definition of wikitop's tables: `top_pages`, `ingest_runs` and the views
+//! `top_page_categories` and `top_articles` — columns, types, modes, descriptions, key,
+//! partitioning and clustering — and the one row type of each table, declared by the
+//! same `table!` line as its column, with where its value comes from.
 //!
 //! Everything else follows from here: the DuckDB DDL and comments and the BigQuery
 //! table resources (each sink renders its own dialect), both sinks' row encoding and
@@ -8,9 +9,9 @@
 //! Terraform's `schema/*.json` and the README's column tables. How an older store
 //! becomes this one is [`migrations`]. This module knows no SQL dialect and no store.
 //!
-//! Adding a column: a field in the row struct, a line in its `table!` below, and a
-//! migration step in `migrations.rs`; then regenerate the files as the failing test
-//! says.
+//! Adding a column: a line in its `table!` below and a migration step in
+//! `migrations.rs`; then regenerate the files as the failing test says (ARCHITECTURE.md
+//! has the whole list).
 
 pub mod migrations;
 
@@ -306,22 +307,26 @@ fn next_cell<T: Cell>(cells: &mut impl Iterator<Item = Value>, column: &str) -> 
     T::from_value(value).map_err(|e| format!("column `{column}` holds {e}"))
 }
 
-/// Defines a table from the fields of its row struct: each line is a field, its type
-/// (which gives the column's type and mode through [`Cell`]) and its description.
-/// The generated `from_values` builds the struct field by field, so a field without a
-/// line (or a line whose type differs from the field's) does not compile.
+/// Defines a table and its row struct at once, so a column is written once: each line
+/// is a field (a column), its type (which gives the column's type and mode through
+/// [`Cell`]), its description, and how a row gets it from the domain types named in
+/// `from (...)`. Generated: the struct, the [`Table`] constant, the [`Row`] codec, the
+/// constructor `new` from the domain types, and a module of the column names for SQL
+/// written elsewhere (`top_pages::views` is `"views"`), so a name that is no column
+/// does not compile.
 macro_rules! table {
     (
         $(#[$attr:meta])*
-        pub const $konst:ident: Table for $row:ty = {
+        pub const $konst:ident: Table = {
             name: $name:literal,
             description: $description:literal,
             key: [$($key:literal),* $(,)?],
             partition_by: $partition:expr,
             cluster_by: [$($cluster:literal),* $(,)?],
-            columns: {
-                $( $field:ident: $ty:ty = $desc:literal $(, note: $note:literal)? ; )*
-            } $(,)?
+        };
+        $(#[$row_attr:meta])*
+        pub struct $row:ident from ($($arg:ident: $arg_ty:ty),*), columns in $names:ident {
+            $( $field:ident: $ty:ty = $desc:literal $(, note: $note:literal)? <- $from:expr ; )*
         }
     ) => {
         $(#[$attr])*
@@ -339,6 +344,24 @@ macro_rules! table {
             partition_by: $partition,
             cluster_by: &[$($cluster),*],
         };
+
+        $(#[$row_attr])*
+        pub struct $row {
+            $( #[doc = $desc] pub $field: $ty, )*
+        }
+
+        impl $row {
+            /// The stored form of what the domain types say.
+            pub fn new($($arg: $arg_ty),*) -> Self {
+                $row { $( $field: $from, )* }
+            }
+        }
+
+        #[doc = concat!("The column names of `", $name, "`, for SQL.")]
+        #[allow(non_upper_case_globals)]
+        pub mod $names {
+            $( pub const $field: &str = stringify!($field); )*
+        }
 
         impl Row for $row {
             const TABLE: &'static Table = &$konst;
@@ -361,160 +384,155 @@ macro_rules! table {
     };
 }
 
-/// One stored `top_pages` row, as both sinks write and read it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct TopPageRow {
-    pub date: Day,
-    pub project: String,
-    pub access: String,
-    pub rank: u32,
-    pub article: String,
-    pub views: u64,
-    pub title: String,
-    pub page_id: Option<i64>,
-    pub namespace: Option<i32>,
-    pub page_status: PageStatus,
-    pub categories: Vec<String>,
-    pub hidden_categories: Vec<String>,
-    pub categories_fetched_at: Timestamp,
-    pub ingested_at: Timestamp,
-    pub run_id: String,
-    pub desktop_views: Option<u64>,
-    pub desktop_share: Option<f64>,
-    pub desktop_min_views: Option<u64>,
-    pub suspect_automated: Option<bool>,
-    pub suspect_reason: Option<String>,
-    pub is_article: Option<bool>,
-    pub article_rank: Option<u32>,
-    pub mostread_rank: Option<u32>,
-}
-
-impl TopPageRow {
-    /// The stored form of one row of a day's top list.
-    pub fn new(day: &DayBatch, row: &TopRow) -> Self {
-        TopPageRow {
-            date: day.date,
-            project: day.project.as_str().to_owned(),
-            access: day.access.as_str().to_owned(),
-            rank: row.rank,
-            article: row.article.clone(),
-            views: row.views,
-            title: row.page.title.clone(),
-            page_id: row.page.page_id,
-            namespace: row.page.namespace,
-            page_status: row.page.status,
-            categories: row.page.categories.clone(),
-            hidden_categories: row.page.hidden_categories.clone(),
-            categories_fetched_at: row.page.fetched_at,
-            ingested_at: day.ingested_at,
-            run_id: day.run_id.clone(),
-            desktop_views: row.assessment.desktop.and_then(|d| d.views),
-            desktop_share: row.desktop_share(),
-            desktop_min_views: row.assessment.desktop.map(|d| d.min_views),
-            suspect_automated: Some(row.assessment.suspect.is_some()),
-            suspect_reason: row.assessment.suspect.clone(),
-            is_article: Some(row.assessment.is_article),
-            article_rank: row.assessment.article_rank,
-            mostread_rank: row.assessment.mostread_rank,
-        }
-    }
-}
-
 table! {
     /// Daily top pages with their categories.
-    pub const TOP_PAGES: Table for TopPageRow = {
+    pub const TOP_PAGES: Table = {
         name: "top_pages",
         description: "Daily top pages of a Wikimedia project with their categories; one row per \
             (date, project, access, article). Written by wikitop.",
         key: ["date", "project", "access", "article"],
         partition_by: Some("date"),
         cluster_by: ["project", "article"],
-        columns: {
-            date: Day = "Day the views were counted (UTC).";
-            project: String = "Wikimedia project, e.g. en.wikipedia.";
-            access: String = "Pageviews access method, e.g. all-access.";
+    };
+    /// One stored `top_pages` row, as both sinks write and read it.
+    #[derive(Debug, Clone, PartialEq)]
+    pub struct TopPageRow from (day: &DayBatch, row: &TopRow), columns in top_pages {
+            date: Day = "Day the views were counted (UTC)."
+                <- day.date;
+            project: String = "Wikimedia project, e.g. en.wikipedia."
+                <- day.project.as_str().to_owned();
+            access: String = "Pageviews access method, e.g. all-access."
+                <- day.access.as_str().to_owned();
             rank: u32 = "Rank as the Pageviews API served it; tied views share a rank.",
-                note: "The rank after a tie is skipped, as in SQL `rank()`.";
-            article: String = "Article name exactly as the Pageviews API returned it.";
-            views: u64 = "Views of the article that day.";
+                note: "The rank after a tie is skipped, as in SQL `rank()`."
+                <- row.rank;
+            article: String = "Article name exactly as the Pageviews API returned it."
+                <- row.article.clone();
+            views: u64 = "Views of the article that day."
+                <- row.views;
             title: String = "Page whose categories are stored: normalised, every redirect \
                 followed; the article itself when no page was found.",
                 note: "Normalised means Unicode NFC and, where the wiki has them, its language \
-                variant.";
+                variant."
+                <- row.page.title.clone();
             page_id: Option<i64> = "MediaWiki page id; NULL unless the page exists (ok or \
-                redirect).";
+                redirect)."
+                <- row.page.page_id;
             namespace: Option<i32> = "MediaWiki namespace number, as the Action API answered \
                 it; NULL when it gave no page (invalid, no_title, redirect loop).",
-                note: "Local namespace names such as `विशेष:` are never parsed.";
+                note: "Local namespace names such as `विशेष:` are never parsed."
+                <- row.page.namespace;
             page_status: PageStatus = "ok, redirect, missing, special, invalid or no_title \
                 (the Pageviews API's - row).",
                 note: "`redirect`: the article redirects, through any number of hops, to an \
                 existing page, whose categories are stored. `missing`: the page, or the end \
                 of a redirect chain, does not exist, or the chain loops. `invalid`: not a \
                 valid title. `no_title`: the Pageviews API's `-` row; it could not tell which \
-                page was viewed, so nothing is looked up, even where `-` is a page.";
+                page was viewed, so nothing is looked up, even where `-` is a page."
+                <- row.page.status;
             categories: Vec<String> = "Visible categories without the Category: prefix, \
-                sorted.";
-            hidden_categories: Vec<String> = "Hidden (maintenance) categories, same form.";
+                sorted."
+                <- row.page.categories.clone();
+            hidden_categories: Vec<String> = "Hidden (maintenance) categories, same form."
+                <- row.page.hidden_categories.clone();
             categories_fetched_at: Timestamp = "When the categories were read from the \
-                Action API (UTC).";
-            ingested_at: Timestamp = "When the row was stored (UTC).";
-            run_id: String = "The wikitop run that stored the row (see ingest_runs).";
+                Action API (UTC)."
+                <- row.page.fetched_at;
+            ingested_at: Timestamp = "When the row was stored (UTC)."
+                <- day.ingested_at;
+            run_id: String = "The wikitop run that stored the row (see ingest_runs)."
+                <- day.run_id.clone();
             desktop_views: Option<u64> = "Views from desktop browsers that day, from the day's \
-                desktop top list; NULL when the article is not in it (see desktop_min_views).";
+                desktop top list; NULL when the article is not in it (see desktop_min_views)."
+                <- row.assessment.desktop.and_then(|d| d.views);
             desktop_share: Option<f64> = "desktop_views / views, from 0 to 1; NULL when \
-                desktop_views is.";
+                desktop_views is."
+                <- row.desktop_share();
             desktop_min_views: Option<u64> = "Views of the last article of the day's desktop top \
                 list: an article missing from it had fewer desktop views. NULL when the desktop \
                 list was not fetched (--no-desktop, an access other than all-access, or a day \
                 stored before schema version 3).",
                 note: "So a row with `desktop_views` NULL and `desktop_min_views` set has a \
                 desktop share below `desktop_min_views / views`. When that ceiling is above the \
-                low bound, the share is unknown: the row is not suspect for its share.";
+                low bound, the share is unknown: the row is not suspect for its share."
+                <- row.assessment.desktop.map(|d| d.min_views);
             suspect_automated: Option<bool> = "Likely automated traffic, by wikitop's own \
                 judgement: a deny-list entry of kind automated or unexplained, or a desktop share \
                 outside the bounds (10-90 % by default; a heuristic Wikimedia's feed used from 2016 \
-                to 2020). Flagged, never dropped; NULL on days stored before schema version 3.";
-            suspect_reason: Option<String> = "Why the row is suspect; NULL when it is not.";
+                to 2020). Flagged, never dropped; NULL on days stored before schema version 3."
+                <- Some(row.assessment.suspect.is_some());
+            suspect_reason: Option<String> = "Why the row is suspect; NULL when it is not."
+                <- row.assessment.suspect.clone();
             is_article: Option<bool> = "An existing page (ok or redirect) in namespace 0 that \
                 is not the wiki's main page (read from meta=siteinfo); NULL on days stored before \
-                schema version 3.";
+                schema version 3."
+                <- Some(row.assessment.is_article);
             article_rank: Option<u32> = "Rank of the row's page among the day's pages that are \
                 articles and not suspect, by views, a redirect and its target counted once with \
                 their views summed; ties share a rank as in `rank`. NULL for other rows.",
                 note: "The top 100 articles of a day are `article_rank <= 100`, or the view \
-                `top_articles` (one row per page).";
+                `top_articles` (one row per page)."
+                <- row.assessment.article_rank;
             mostread_rank: Option<u32> = "Position in Wikimedia's \"Top read\" list of the wiki \
                 and day, as its feed (wikifeeds lib/most-read.js) computes it from the first 50 \
                 served entries; every row of a merged redirect pair carries it. NULL when not in \
                 that list, and on days judged before schema version 4 until `sync --rejudge`.",
-                note: "A day's \"Top read\" list is `WHERE mostread_rank IS NOT NULL`.";
-        },
+                note: "A day's \"Top read\" list is `WHERE mostread_rank IS NOT NULL`."
+                <- row.assessment.mostread_rank;
     }
 }
 
 table! {
     /// The run ledger.
-    pub const INGEST_RUNS: Table for RunRecord = {
+    pub const INGEST_RUNS: Table = {
         name: "ingest_runs",
         description: "One row per wikitop run: its options, outcome and counts.",
         key: ["run_id"],
         partition_by: None,
         cluster_by: [],
-        columns: {
-            run_id: String = "Unique id of the run.";
-            started_at: Timestamp = "When the run started (UTC).";
+    };
+    /// One stored `ingest_runs` row.
+    #[derive(Debug, Clone, PartialEq)]
+    pub struct IngestRunRow from (run: &RunRecord), columns in ingest_runs {
+            run_id: String = "Unique id of the run."
+                <- run.run_id.clone();
+            started_at: Timestamp = "When the run started (UTC)."
+                <- run.started_at;
             finished_at: Option<Timestamp> = "When the run ended; NULL while running or if \
-                it was killed.";
+                it was killed."
+                <- run.finished_at;
             status: RunStatus = "running, ok, partial (some days failed), failed, or abandoned (its process ended \
-                without saying how: found running by a later run).";
-            arguments: String = "The options the run was started with.";
-            days_written: u64 = "Days stored by the run.";
-            rows_written: u64 = "Rows stored by the run.";
-            http_requests: u64 = "HTTP requests sent to Wikimedia, retries included.";
-            http_retries: u64 = "Requests that had to be retried.";
-            error: Option<String> = "Why days failed, if any did.";
-        },
+                without saying how: found running by a later run)."
+                <- run.status;
+            arguments: String = "The options the run was started with."
+                <- run.arguments.clone();
+            days_written: u64 = "Days stored by the run."
+                <- run.days_written;
+            rows_written: u64 = "Rows stored by the run."
+                <- run.rows_written;
+            http_requests: u64 = "HTTP requests sent to Wikimedia, retries included."
+                <- run.http_requests;
+            http_retries: u64 = "Requests that had to be retried."
+                <- run.http_retries;
+            error: Option<String> = "Why days failed, if any did."
+                <- run.error.clone();
+    }
+}
+
+impl From<IngestRunRow> for RunRecord {
+    fn from(row: IngestRunRow) -> Self {
+        RunRecord {
+            run_id: row.run_id,
+            started_at: row.started_at,
+            finished_at: row.finished_at,
+            status: row.status,
+            arguments: row.arguments,
+            days_written: row.days_written,
+            rows_written: row.rows_written,
+            http_requests: row.http_requests,
+            http_retries: row.http_retries,
+            error: row.error,
+        }
     }
 }
 
@@ -677,21 +695,22 @@ mod tests {
             http_retries: 4,
             error: Some("e".into()),
         };
-        assert_eq!(RunRecord::from_values(run.to_values()).unwrap(), run);
+        let back = IngestRunRow::from_values(IngestRunRow::new(&run).to_values()).unwrap();
+        assert_eq!(RunRecord::from(back), run);
     }
 
     #[test]
     fn a_bad_cell_names_its_column() {
         let mut values = INGEST_RUNS_SAMPLE.with(Clone::clone);
         values[3] = Value::String("sleeping".into());
-        let err = RunRecord::from_values(values.clone()).unwrap_err();
+        let err = IngestRunRow::from_values(values.clone()).unwrap_err();
         assert!(
             err.contains("column `status`") && err.contains("sleeping"),
             "{err}"
         );
         values[3] = Value::String("ok".into());
         values.pop();
-        let err = RunRecord::from_values(values).unwrap_err();
+        let err = IngestRunRow::from_values(values).unwrap_err();
         assert!(err.contains("before column `error`"), "{err}");
     }
 

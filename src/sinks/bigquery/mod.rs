@@ -41,7 +41,7 @@ pub use self::migrate::VERSION_LABEL;
 use self::client::Clients;
 use self::jobs::{Jobs, ResultRows};
 use self::rows::{cells, scalar_param, string_param};
-use super::schema::{INGEST_RUNS, TOP_PAGES, TopPageRow};
+use super::schema::{INGEST_RUNS, IngestRunRow, TOP_PAGES, TopPageRow};
 use super::{Mode, Sink, StoredDays, StoredDaysOf};
 use crate::error::{Error, Message, Result};
 use crate::model::{Access, Day, DayBatch, Project, RunRecord, RunStatus};
@@ -383,7 +383,7 @@ impl Sink for BigQuerySink {
             .await?;
         result
             .iter()
-            .map(|row| decode(what, rows::decode_row::<RunRecord>(row)))
+            .map(|row| decode(what, rows::decode_row::<IngestRunRow>(row)).map(RunRecord::from))
             .collect()
     }
 }

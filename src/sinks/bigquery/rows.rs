@@ -2,7 +2,7 @@
 //! record) as one STRING query parameter, the split of days into chunks by size, the
 //! deterministic fingerprint of a chunk, and the decoding of `{"f":[{"v":…}]}` result rows.
 //!
-//! Rows are the definition's row types ([`TopPageRow`], [`RunRecord`]) encoded by
+//! Rows are the definition's row types ([`TopPageRow`], [`IngestRunRow`]) encoded by
 //! `schema::to_json`. Every value travels as a JSON string (or an array of strings), so
 //! the SQL converts each one exactly (`schema::from_json`): 64-bit integers and timestamps (as integer
 //! microseconds) never pass through a JSON number and its double rounding.
@@ -16,7 +16,7 @@ use serde_json::Value;
 
 use super::schema;
 use crate::model::{DayBatch, RunRecord};
-use crate::sinks::schema::{INGEST_RUNS, Row, TOP_PAGES, TopPageRow};
+use crate::sinks::schema::{INGEST_RUNS, IngestRunRow, Row, TOP_PAGES, TopPageRow};
 
 /// A day's rows as comma-separated JSON objects (a fragment of the chunk's array), and
 /// how many rows were left out because their article came earlier in the day: the
@@ -54,7 +54,7 @@ pub(super) fn rows_array<'a>(fragments: impl IntoIterator<Item = &'a str>) -> St
 /// The run record as the JSON object passed as `@run`.
 pub(super) fn run_json(run: &RunRecord) -> String {
     let mut out = String::new();
-    schema::to_json(&INGEST_RUNS, &run.to_values(), &mut out);
+    schema::to_json(&INGEST_RUNS, &IngestRunRow::new(run).to_values(), &mut out);
     out
 }
 
@@ -309,7 +309,7 @@ mod tests {
                 {"v":"1"},{"v":"2"},{"v":"3"},{"v":"4"},{"v":"boom"}]}"#,
         )
         .unwrap();
-        let run: RunRecord = decode_row(&row).unwrap();
+        let run: RunRecord = decode_row::<IngestRunRow>(&row).unwrap().into();
         assert_eq!(run.status, RunStatus::Partial);
         assert_eq!(run.started_at.as_microsecond(), 1_680_307_200_123_456);
         assert_eq!((run.days_written, run.http_retries), (1, 4));
