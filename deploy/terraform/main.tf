@@ -18,6 +18,12 @@ locals {
 
   # A digest pins the exact image; a tag is resolved when the job is deployed.
   image = startswith(var.image_tag, "sha256:") ? "${local.repository_url}/wikitop@${var.image_tag}" : "${local.repository_url}/wikitop:${var.image_tag}"
+
+  # The schema version this checkout's sink writes, and the label on top_pages that
+  # records it: {"label": "wikitop_schema_version", "version": N}. Generated from the
+  # sink's migrations (SCHEMA_VERSION in src/sinks/schema/migrations.rs, VERSION_LABEL
+  # in src/sinks/bigquery/migrate.rs); a test fails when the file drifts from them.
+  schema_version = jsondecode(file("${path.module}/../../schema/schema_version.json"))
 }
 
 # --- Identities -------------------------------------------------------------
@@ -37,9 +43,11 @@ resource "google_service_account" "scheduler" {
 # --- BigQuery ---------------------------------------------------------------
 
 # The sink would create these objects itself; Terraform owns them so that the
-# partitioning, clustering and deletion protection are reviewed code. The sink
-# checks an existing table's columns (name, type, mode) against the same
-# schema/*.json files and refuses a mismatch; descriptions repeat the sink's.
+# partitioning, clustering and deletion protection are reviewed code. Terraform
+# creates the tables at the sink's current schema; from then on the sink owns the
+# columns and the schema version: it checks an existing table's columns (name,
+# type, mode) and partitioning against its table definition (src/sinks/schema.rs,
+# which schema/*.json are generated from) and migrates an older dataset in place.
 # The views top_page_categories and top_articles are left to the sink (dataEditor may create them).
 resource "google_bigquery_dataset" "wikitop" {
   #checkov:skip=CKV_GCP_81:Public Wikipedia pageview data; Google-managed encryption at rest is enough and CMEK would add a KMS key ring, key and grants to operate.
@@ -56,12 +64,31 @@ resource "google_bigquery_table" "top_pages" {
   dataset_id  = google_bigquery_dataset.wikitop.dataset_id
   table_id    = "top_pages"
   description = "Daily top pages of a Wikimedia project with their categories; one row per (date, project, access, article). Written by wikitop."
-  # wikitop adds its own label `wikitop_schema_version` (it migrates the table itself);
-  # the google provider >= 6 manages only the labels listed here, so apply keeps it.
-  labels = local.labels
+  # The sink reads the dataset's schema version from this label. A table created here
+  # already has the current columns, so it is stamped with the current version and
+  # the first run migrates nothing (unlabelled, it would count as version 1).
+  labels = merge(local.labels, {
+    (local.schema_version.label) = tostring(local.schema_version.version)
+  })
+
+  lifecycle {
+    # Both set at creation only; from then on the sink owns them. A version means
+    # "every migration step ran", data fills included, and only the sink runs the
+    # steps: it adds the columns, fills them and then relabels. An apply must not
+    # undo that (a newer dataset would read as older), nor move the label ahead of
+    # the sink (it would skip the fills), nor remove columns a newer sink added:
+    # the google provider drops a column missing from `schema` in place (>= 5.25),
+    # so an apply from an older checkout would delete their data.
+    ignore_changes = [schema, labels["wikitop_schema_version"]]
+
+    precondition {
+      condition     = local.schema_version.label == "wikitop_schema_version"
+      error_message = "schema/schema_version.json names another label than the one ignore_changes keeps to the sink."
+    }
+  }
 
   # Generated from the sink's one table definition (src/sinks/schema.rs); a test fails
-  # when this file drifts from it.
+  # when this file drifts from it. Used at creation (see lifecycle above).
   schema = file("${path.module}/../../schema/top_pages.json")
 
   time_partitioning {
@@ -81,9 +108,14 @@ resource "google_bigquery_table" "ingest_runs" {
   description = "One row per wikitop run: its options, outcome and counts."
   labels      = local.labels
 
+  # At creation; later columns come from the sink's migrations, as for top_pages.
   schema = file("${path.module}/../../schema/ingest_runs.json")
 
   deletion_protection = true
+
+  lifecycle {
+    ignore_changes = [schema]
+  }
 }
 
 # Read/write on tables and views of this dataset only.
@@ -167,6 +199,13 @@ resource "google_cloud_run_v2_job" "wikitop" {
         env {
           name  = "WIKITOP_LOG_FORMAT"
           value = "json"
+        }
+
+        # The attempt's deadline, as the template's timeout above ("3600s"): Cloud Run
+        # stops an attempt then, so a run still `running` after it is dead.
+        env {
+          name  = "WIKITOP_TASK_TIMEOUT"
+          value = var.task_timeout
         }
 
         dynamic "env" {

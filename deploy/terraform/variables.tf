@@ -1,4 +1,4 @@
-# Inputs. project_id, contact and image_tag have no default.
+# Inputs. project_id, contact, image_tag and alert_email have no default.
 
 variable "project_id" {
   description = "Google Cloud project that holds the dataset, the job and the image repository."
@@ -83,13 +83,40 @@ variable "max_retries" {
 }
 
 variable "task_timeout" {
-  description = "Time limit of one task attempt, in seconds with an 's' suffix."
+  description = "Time limit of one task attempt: whole seconds with an 's' suffix, from 1s to 604800s (168 hours, Cloud Run's maximum for a job's task; timeouts over 24 hours were a Preview feature). Also passed to the container as WIKITOP_TASK_TIMEOUT, unchanged."
   type        = string
   default     = "3600s"
+
+  # https://cloud.google.com/run/docs/configuring/task-timeout
+  validation {
+    condition     = can(regex("^[0-9]{1,6}s$", var.task_timeout)) && try(tonumber(trimsuffix(var.task_timeout, "s")) >= 1 && tonumber(trimsuffix(var.task_timeout, "s")) <= 604800, false)
+    error_message = "task_timeout must be whole seconds with an 's' suffix, from \"1s\" to \"604800s\" (168 hours, Cloud Run's limit for a job's task)."
+  }
 }
 
 variable "access_token_secret" {
   description = "Optional Secret Manager secret id (same project) holding a Wikimedia OAuth2 access token, exposed to the job as WIKITOP_ACCESS_TOKEN. Empty: no token. Terraform never sees the value; create the secret and its versions with gcloud."
   type        = string
   default     = ""
+}
+
+variable "alert_email" {
+  description = "E-mail address the alerting policies notify (a failed or partial run; no successful run for max_hours_without_success)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[^@[:space:]]+@[^@[:space:]]+\\.[^@[:space:]]+$", var.alert_email))
+    error_message = "alert_email must be an e-mail address."
+  }
+}
+
+variable "max_hours_without_success" {
+  description = "Hours without a task that ended ok before the alert \"wikitop: no successful run\" opens. More than a day, so that one late or retried daily run does not page; pass the same age to `wikitop status --check --max-age`."
+  type        = number
+  default     = 36
+
+  validation {
+    condition     = var.max_hours_without_success >= 25 && var.max_hours_without_success <= 720 && floor(var.max_hours_without_success) == var.max_hours_without_success
+    error_message = "max_hours_without_success must be a whole number of hours from 25 (more than the daily schedule) to 720."
+  }
 }

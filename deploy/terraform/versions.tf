@@ -1,12 +1,13 @@
 # Terraform and provider versions. The configuration uses the Cloud Run Admin
-# API v2 job resource with `deletion_protection`, which needs google >= 6.0.
+# API v2 job resource with `deletion_protection`, which needs google >= 6.0, and
+# `disable_metric_validation` on an alerting policy's condition, added in 6.13.0.
 terraform {
   required_version = ">= 1.5.0"
 
   required_providers {
     google = {
       source  = "hashicorp/google"
-      version = ">= 6.0, < 8.0"
+      version = ">= 6.13, < 8.0"
     }
   }
 

@@ -11,6 +11,7 @@
 //! [`write`] writes the file and says what it wrote.
 
 mod charts;
+mod figures;
 mod format;
 mod queries;
 mod render;
@@ -23,11 +24,14 @@ use jiff::Timestamp;
 use crate::error::{Error, Result};
 use crate::model::{Access, Day, Project, RunRecord};
 use crate::settings::{DEFAULT_PROJECT, StoreInput, StoreSettings, parse_day};
-use crate::sinks::read::{Cell, ReadStore};
+use crate::sinks::read::{Param, ReadStore, Record, fetch};
 use crate::sinks::schema::{SCHEMA_VERSION, TOP_PAGES};
 use crate::sinks::{Mode, Sink, Store};
 
+pub use self::figures::{Flagged, NumberOne, Streak, TopRead};
 pub use self::format::thousands;
+
+use self::figures::{CategoryCount, DailyViews, MonthCategory, MostReadPage, Totals};
 pub use self::render::render;
 
 /// Where the report goes unless `--out` says otherwise.
@@ -168,27 +172,8 @@ pub struct CategoryRow {
     pub by_month: Vec<u64>,
 }
 
-/// A run of consecutive days an article stayed among the report's rows.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Streak {
-    pub article: String,
-    pub first: Day,
-    pub last: Day,
-    pub days: u64,
-    /// Views over the streak's days.
-    pub views: u64,
-}
-
-/// A day's #1 as stored (`article_rank = 1`; the served `rank = 1` with `--all-rows`):
-/// the page's title and its rows' views.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NumberOne {
-    pub day: Day,
-    pub article: String,
-    pub views: u64,
-}
-
-/// A page among the most read of the range (a redirect and its target together).
+/// A page among the most read of the range (a redirect and its target together), with
+/// its views day by day.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MostRead {
     pub title: String,
@@ -199,32 +184,6 @@ pub struct MostRead {
     pub best_rank: Option<u64>,
     /// Its views on each day of the range, 0 where it was not in the list.
     pub daily: Vec<u64>,
-}
-
-/// A page of Wikimedia's "Top read" lists of the range (`mostread_rank`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TopRead {
-    pub title: String,
-    pub days: u64,
-    pub best: u64,
-    pub views: u64,
-}
-
-/// A page whose traffic was flagged as automated on some days of the range.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Flagged {
-    pub article: String,
-    /// Why, as stored for its most viewed flagged day.
-    pub reason: String,
-    pub days: u64,
-    pub first: Day,
-    pub last: Day,
-    pub views: u64,
-    /// Desktop share of the views (0–1): mean, lowest and highest over the days;
-    /// `None` when the desktop top list did not have the article.
-    pub desktop_share: Option<f64>,
-    pub desktop_share_min: Option<f64>,
-    pub desktop_share_max: Option<f64>,
 }
 
 /// Everything the HTML shows, as figures.
@@ -297,6 +256,7 @@ pub async fn write(settings: &ReportSettings) -> Result<Written> {
     })
 }
 
+/// The figures of the range, each section one query run in the store.
 async fn collect<S: Sink + ReadStore>(
     sink: &mut S,
     version: u32,
@@ -333,89 +293,8 @@ async fn collect<S: Sink + ReadStore>(
         until,
         all_rows: settings.all_rows,
     };
-    let params = scope.params();
-    let mut run = async |q: queries::Query| sink.select(q.what, &q.sql, &params, q.kinds).await;
-
     let coverage = coverage(since, until, &stored, settings.today);
-    let mut summary = Summary {
-        days_in_range: coverage.len() as u64,
-        days_stored: stored.len() as u64,
-        days_missing: count(&coverage, DayState::Missing),
-        days_not_published: count(&coverage, DayState::NotPublished),
-        ..Summary::default()
-    };
-    let totals = run(scope.totals()).await?;
-    if let Some(row) = totals.first() {
-        let n = |i: usize| uint(&row[i]);
-        summary.rows = n(0);
-        summary.articles = n(1);
-        summary.views = n(2);
-        summary.range_rows = n(3);
-        summary.not_articles = n(4);
-        summary.flagged = n(5);
-        summary.not_checked = n(6);
-    }
-    summary.categories = run(scope.category_count())
-        .await?
-        .first()
-        .map_or(0, |row| uint(&row[0]));
-    let categories = categories(since, until, run(scope.categories_by_month()).await?);
-    let streaks = run(scope.streaks())
-        .await?
-        .into_iter()
-        .filter_map(|row| {
-            Some(Streak {
-                article: string(&row[0]),
-                first: date(&row[1])?,
-                last: date(&row[2])?,
-                days: uint(&row[3]),
-                views: uint(&row[4]),
-            })
-        })
-        .collect();
-    let mut number_one: Vec<NumberOne> = run(scope.number_one())
-        .await?
-        .into_iter()
-        .filter_map(|row| {
-            Some(NumberOne {
-                day: date(&row[0])?,
-                article: string(&row[1]),
-                views: uint(&row[2]),
-            })
-        })
-        .collect();
-    // Tied #1 pages: the most viewed (then the first title) stands for the day.
-    number_one.dedup_by_key(|n| n.day);
-    let daily = run(scope.most_read_daily()).await?;
-    let most_read = most_read(run(scope.most_read()).await?, &daily, since, until);
-    let top_read = run(scope.top_read())
-        .await?
-        .into_iter()
-        .map(|row| TopRead {
-            title: string(&row[0]),
-            days: uint(&row[1]),
-            best: uint(&row[2]),
-            views: uint(&row[3]),
-        })
-        .collect();
-    let flagged = run(scope.flagged())
-        .await?
-        .into_iter()
-        .filter_map(|row| {
-            Some(Flagged {
-                article: string(&row[0]),
-                reason: string(&row[1]),
-                days: uint(&row[2]),
-                first: date(&row[3])?,
-                last: date(&row[4])?,
-                views: uint(&row[5]),
-                desktop_share: float(&row[6]),
-                desktop_share_min: float(&row[7]),
-                desktop_share_max: float(&row[8]),
-            })
-        })
-        .collect();
-    let runs = sink.recent_runs(RUNS).await?;
+    let sections = Sections::read(sink, &scope).await?;
     Ok(Report {
         project: project.clone(),
         access,
@@ -424,42 +303,104 @@ async fn collect<S: Sink + ReadStore>(
         all_rows: settings.all_rows,
         store,
         generated_at: Timestamp::now(),
-        summary,
+        summary: summary(&coverage, &sections),
+        categories: categories(since, until, sections.categories_by_month),
+        most_read: most_read(sections.most_read, &sections.daily, since, until),
         coverage,
-        categories,
-        streaks,
-        number_one,
-        most_read,
-        top_read,
-        flagged,
-        runs,
+        streaks: sections.streaks,
+        number_one: sections.number_one,
+        top_read: sections.top_read,
+        flagged: sections.flagged,
+        runs: sink.recent_runs(RUNS).await?,
     })
 }
 
+/// What the store answered, query by query.
+struct Sections {
+    totals: Totals,
+    categories: u64,
+    categories_by_month: Vec<MonthCategory>,
+    streaks: Vec<Streak>,
+    number_one: Vec<NumberOne>,
+    most_read: Vec<MostReadPage>,
+    daily: Vec<DailyViews>,
+    top_read: Vec<TopRead>,
+    flagged: Vec<Flagged>,
+}
+
+impl Sections {
+    async fn read<S: ReadStore>(store: &mut S, scope: &queries::Scope) -> Result<Sections> {
+        let params = scope.params();
+        let totals: Vec<Totals> = run(store, scope.totals(), &params).await?;
+        let categories: Vec<CategoryCount> = run(store, scope.category_count(), &params).await?;
+        let mut number_one: Vec<NumberOne> = run(store, scope.number_one(), &params).await?;
+        // Tied #1 pages: the most viewed (then the first title) stands for the day.
+        number_one.dedup_by_key(|n| n.day);
+        Ok(Sections {
+            totals: totals.into_iter().next().unwrap_or_default(),
+            categories: categories.first().map_or(0, |c| c.categories),
+            categories_by_month: run(store, scope.categories_by_month(), &params).await?,
+            streaks: run(store, scope.streaks(), &params).await?,
+            number_one,
+            most_read: run(store, scope.most_read(), &params).await?,
+            daily: run(store, scope.most_read_daily(), &params).await?,
+            top_read: run(store, scope.top_read(), &params).await?,
+            flagged: run(store, scope.flagged(), &params).await?,
+        })
+    }
+}
+
+async fn run<R: Record, S: ReadStore>(
+    store: &mut S,
+    query: queries::Query,
+    params: &[(&str, Param)],
+) -> Result<Vec<R>> {
+    fetch(store, query.what, &query.sql, params).await
+}
+
+/// The headline figures: the coverage's day counts and the store's totals.
+fn summary(coverage: &[(Day, DayState)], sections: &Sections) -> Summary {
+    let t = &sections.totals;
+    Summary {
+        days_in_range: coverage.len() as u64,
+        days_stored: count(coverage, DayState::Stored),
+        days_missing: count(coverage, DayState::Missing),
+        days_not_published: count(coverage, DayState::NotPublished),
+        rows: t.rows,
+        articles: t.articles,
+        categories: sections.categories,
+        views: t.views,
+        range_rows: t.range_rows,
+        not_articles: t.not_articles,
+        flagged: t.flagged,
+        not_checked: t.not_checked,
+    }
+}
+
 /// The most read pages with their views on each day of `[since, until]`.
-fn most_read(pages: Vec<Vec<Cell>>, daily: &[Vec<Cell>], since: Day, until: Day) -> Vec<MostRead> {
+fn most_read(
+    pages: Vec<MostReadPage>,
+    daily: &[DailyViews],
+    since: Day,
+    until: Day,
+) -> Vec<MostRead> {
     let span = usize::try_from((until - since).get_days()).unwrap_or(0) + 1;
     pages
         .into_iter()
-        .map(|row| {
-            let title = string(&row[0]);
+        .map(|page| {
             let mut by_day = vec![0; span];
-            for d in daily.iter().filter(|d| string(&d[0]) == title) {
-                let offset =
-                    date(&d[1]).and_then(|day| usize::try_from((day - since).get_days()).ok());
+            for d in daily.iter().filter(|d| d.title == page.title) {
+                let offset = usize::try_from((d.day - since).get_days()).ok();
                 if let Some(slot) = offset.and_then(|i| by_day.get_mut(i)) {
-                    *slot = uint(&d[2]);
+                    *slot = d.views;
                 }
             }
             MostRead {
-                views: uint(&row[1]),
-                days: uint(&row[2]),
-                best_rank: match row[3] {
-                    Cell::Null => None,
-                    _ => Some(uint(&row[3])),
-                },
+                title: page.title,
+                views: page.views,
+                days: page.days,
+                best_rank: page.best_rank,
                 daily: by_day,
-                title,
             }
         })
         .collect()
@@ -511,7 +452,7 @@ fn count(coverage: &[(Day, DayState)], state: DayState) -> u64 {
 
 /// Every month of the range, and the categories' monthly page-days lined up with them,
 /// most page-days first (ties by name).
-fn categories(since: Day, until: Day, rows: Vec<Vec<Cell>>) -> Categories {
+fn categories(since: Day, until: Day, rows: Vec<MonthCategory>) -> Categories {
     let mut months = Vec::new();
     let mut month = since.first_of_month();
     while month <= until {
@@ -528,11 +469,10 @@ fn categories(since: Day, until: Day, rows: Vec<Vec<Cell>>) -> Categories {
         .collect();
     let mut by_category: BTreeMap<String, Vec<u64>> = BTreeMap::new();
     for row in rows {
-        let (month, category, n) = (string(&row[0]), string(&row[1]), uint(&row[2]));
-        if let Some(&i) = index.get(month.as_str()) {
+        if let Some(&i) = index.get(row.month.as_str()) {
             by_category
-                .entry(category)
-                .or_insert_with(|| vec![0; months.len()])[i] += n;
+                .entry(row.category)
+                .or_insert_with(|| vec![0; months.len()])[i] += row.page_days;
         }
     }
     let mut rows: Vec<CategoryRow> = by_category
@@ -549,35 +489,6 @@ fn categories(since: Day, until: Day, rows: Vec<Vec<Cell>>) -> Categories {
             .then_with(|| a.category.cmp(&b.category))
     });
     Categories { months, rows }
-}
-
-fn uint(cell: &Cell) -> u64 {
-    match cell {
-        Cell::Int(n) => u64::try_from(*n).unwrap_or(0),
-        _ => 0,
-    }
-}
-
-fn float(cell: &Cell) -> Option<f64> {
-    match cell {
-        Cell::Float(x) => Some(*x),
-        Cell::Int(n) => Some(*n as f64),
-        _ => None,
-    }
-}
-
-fn string(cell: &Cell) -> String {
-    match cell {
-        Cell::String(s) => s.clone(),
-        _ => String::new(),
-    }
-}
-
-fn date(cell: &Cell) -> Option<Day> {
-    match cell {
-        Cell::Date(d) => Some(*d),
-        _ => None,
-    }
 }
 
 #[cfg(test)]
@@ -606,8 +517,10 @@ mod tests {
 
     #[test]
     fn categories_line_up_with_every_month_of_the_range() {
-        let row = |m: &str, c: &str, n: i64| {
-            vec![Cell::String(m.into()), Cell::String(c.into()), Cell::Int(n)]
+        let row = |m: &str, c: &str, n: u64| MonthCategory {
+            month: m.into(),
+            category: c.into(),
+            page_days: n,
         };
         let c = categories(
             date(2023, 11, 20),

@@ -300,7 +300,10 @@ impl Cell for Vec<String> {
 }
 
 /// The next cell of a row being decoded, as the field's type.
-fn next_cell<T: Cell>(cells: &mut impl Iterator<Item = Value>, column: &str) -> Result<T, String> {
+pub(crate) fn next_cell<T: Cell>(
+    cells: &mut impl Iterator<Item = Value>,
+    column: &str,
+) -> Result<T, String> {
     let value = cells
         .next()
         .ok_or_else(|| format!("the row ends before column `{column}`"))?;

@@ -12,8 +12,8 @@ use std::path::Path;
 use super::bigquery::BigQuerySink;
 use super::duckdb::DuckDbSink;
 use super::duckdb::query::CopyFormat;
-use super::read::{Cell, Dialect, Kind, Param, ReadStore};
-use super::schema::{Table, TopPageRow};
+use super::read::{Dialect, Param, ReadStore};
+use super::schema::{ColumnType, Table, TopPageRow, Value};
 use super::{Batching, Mode, Sink, StoredDays};
 use crate::error::{Error, Result};
 use crate::model::{Access, Day, DayBatch, Project, RunRecord};
@@ -129,8 +129,8 @@ impl ReadStore for Store {
         what: &str,
         sql: &str,
         params: &[(&str, Param)],
-        kinds: &[Kind],
-    ) -> Result<Vec<Vec<Cell>>> {
-        each!(self, s => Box::pin(s.select(what, sql, params, kinds)).await)
+        columns: &[(&str, ColumnType)],
+    ) -> Result<Vec<Vec<Value>>> {
+        each!(self, s => Box::pin(s.select(what, sql, params, columns)).await)
     }
 }

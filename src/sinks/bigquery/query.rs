@@ -2,26 +2,28 @@
 //! parameters bound by name, its rows (every value a JSON string in the REST answer)
 //! decoded by the kind the caller expects.
 
-use serde_json::Value;
+use serde_json::Value as Json;
 
 use super::BigQuerySink;
 use super::rows::{cells, scalar_param, string_param};
 use crate::error::{Error, Message, Result};
-use crate::sinks::read::{Cell, Dialect, Kind, Param, ReadStore};
+use crate::sinks::read::{Dialect, Param, ReadStore};
+use crate::sinks::schema::{ColumnType, Value};
 
-fn decode(value: &Value, kind: Kind) -> std::result::Result<Cell, String> {
+fn decode(value: &Json, ty: ColumnType) -> std::result::Result<Value, String> {
     let text = match value {
-        Value::Null => return Ok(Cell::Null),
-        Value::String(s) => s.as_str(),
-        other => return Err(format!("{other}, expected {kind:?} as a string")),
+        Json::Null => return Ok(Value::Null),
+        Json::String(s) => s.as_str(),
+        other => return Err(format!("{other}, expected {ty:?} as a string")),
     };
-    let bad = |e: &dyn std::fmt::Display| format!("`{text}`, expected {kind:?}: {e}");
-    Ok(match kind {
-        Kind::Int => Cell::Int(text.parse().map_err(|e| bad(&e))?),
-        Kind::Float => Cell::Float(text.parse().map_err(|e| bad(&e))?),
-        Kind::String => Cell::String(text.to_owned()),
-        Kind::Date => Cell::Date(text.parse().map_err(|e| bad(&e))?),
-        Kind::Bool => Cell::Bool(text.parse().map_err(|e| bad(&e))?),
+    let bad = |e: &dyn std::fmt::Display| format!("`{text}`, expected {ty:?}: {e}");
+    Ok(match ty {
+        ColumnType::Int32 | ColumnType::Int64 => Value::Int(text.parse().map_err(|e| bad(&e))?),
+        ColumnType::Float64 => Value::Float(text.parse().map_err(|e| bad(&e))?),
+        ColumnType::String => Value::String(text.to_owned()),
+        ColumnType::Date => Value::Date(text.parse().map_err(|e| bad(&e))?),
+        ColumnType::Bool => Value::Bool(text.parse().map_err(|e| bad(&e))?),
+        ColumnType::Timestamp => return Err(format!("`{text}`: no query reads a timestamp")),
     })
 }
 
@@ -39,8 +41,8 @@ impl ReadStore for BigQuerySink {
         what: &str,
         sql: &str,
         params: &[(&str, Param)],
-        kinds: &[Kind],
-    ) -> Result<Vec<Vec<Cell>>> {
+        columns: &[(&str, ColumnType)],
+    ) -> Result<Vec<Vec<Value>>> {
         let params = params
             .iter()
             .map(|(name, value)| match value {
@@ -51,12 +53,12 @@ impl ReadStore for BigQuerySink {
         let rows = Box::pin(self.query(what, sql, params)).await?;
         rows.iter()
             .map(|row| {
-                cells(row, kinds.len())
+                cells(row, columns.len())
                     .and_then(|cells| {
                         cells
                             .into_iter()
-                            .zip(kinds)
-                            .map(|(v, k)| decode(v, *k))
+                            .zip(columns)
+                            .map(|(v, (_, ty))| decode(v, *ty))
                             .collect()
                     })
                     .map_err(|e| {
@@ -76,16 +78,22 @@ mod tests {
 
     #[test]
     fn cells_decode_from_strings_by_kind() {
-        let s = |t: &str| Value::String(t.into());
-        assert_eq!(decode(&s("12"), Kind::Int), Ok(Cell::Int(12)));
-        assert_eq!(decode(&s("0.25"), Kind::Float), Ok(Cell::Float(0.25)));
-        assert_eq!(decode(&s("1E-2"), Kind::Float), Ok(Cell::Float(0.01)));
-        assert_eq!(decode(&s("true"), Kind::Bool), Ok(Cell::Bool(true)));
+        let s = |t: &str| Json::String(t.into());
+        assert_eq!(decode(&s("12"), ColumnType::Int64), Ok(Value::Int(12)));
         assert_eq!(
-            decode(&s("2024-02-29"), Kind::Date),
-            Ok(Cell::Date(jiff::civil::date(2024, 2, 29)))
+            decode(&s("0.25"), ColumnType::Float64),
+            Ok(Value::Float(0.25))
         );
-        assert_eq!(decode(&Value::Null, Kind::Int), Ok(Cell::Null));
-        assert!(decode(&s("x"), Kind::Int).is_err());
+        assert_eq!(
+            decode(&s("1E-2"), ColumnType::Float64),
+            Ok(Value::Float(0.01))
+        );
+        assert_eq!(decode(&s("true"), ColumnType::Bool), Ok(Value::Bool(true)));
+        assert_eq!(
+            decode(&s("2024-02-29"), ColumnType::Date),
+            Ok(Value::Date(jiff::civil::date(2024, 2, 29)))
+        );
+        assert_eq!(decode(&Json::Null, ColumnType::Int64), Ok(Value::Null));
+        assert!(decode(&s("x"), ColumnType::Int64).is_err());
     }
 }

@@ -11,7 +11,8 @@ use super::DuckDbSink;
 use super::sql::{ident, literal};
 use crate::error::{Error, Message, Result};
 use crate::model::Day;
-use crate::sinks::read::{Cell, Dialect, Kind, Param, ReadStore};
+use crate::sinks::read::{Dialect, Param, ReadStore};
+use crate::sinks::schema::{ColumnType, Value};
 
 /// A file format `COPY … TO` writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -117,30 +118,31 @@ fn epoch_days(d: Day) -> i32 {
     (d - EPOCH).get_days()
 }
 
-fn decode(value: DuckValue, kind: Kind) -> std::result::Result<Cell, String> {
+fn decode(value: DuckValue, ty: ColumnType) -> std::result::Result<Value, String> {
+    use ColumnType as T;
     use DuckValue as V;
     let int = |n: i128| i64::try_from(n).map_err(|_| format!("{n} is out of range"));
-    Ok(match (kind, value) {
-        (_, V::Null) => Cell::Null,
-        (Kind::Int, V::TinyInt(n)) => Cell::Int(n.into()),
-        (Kind::Int, V::SmallInt(n)) => Cell::Int(n.into()),
-        (Kind::Int, V::Int(n)) => Cell::Int(n.into()),
-        (Kind::Int, V::BigInt(n)) => Cell::Int(n),
-        (Kind::Int, V::HugeInt(n)) => Cell::Int(int(n)?),
-        (Kind::Int, V::UInt(n)) => Cell::Int(n.into()),
-        (Kind::Int, V::UBigInt(n)) => Cell::Int(int(n.into())?),
-        (Kind::Float, V::Double(x)) => Cell::Float(x),
-        (Kind::Float, V::Float(x)) => Cell::Float(x.into()),
-        (Kind::Float, V::BigInt(n)) => Cell::Float(n as f64),
-        (Kind::Float, V::HugeInt(n)) => Cell::Float(n as f64),
-        (Kind::String, V::Text(s)) => Cell::String(s),
-        (Kind::Bool, V::Boolean(b)) => Cell::Bool(b),
-        (Kind::Date, V::Date32(days)) => Cell::Date(
+    Ok(match (ty, value) {
+        (_, V::Null) => Value::Null,
+        (T::Int32 | T::Int64, V::TinyInt(n)) => Value::Int(n.into()),
+        (T::Int32 | T::Int64, V::SmallInt(n)) => Value::Int(n.into()),
+        (T::Int32 | T::Int64, V::Int(n)) => Value::Int(n.into()),
+        (T::Int32 | T::Int64, V::BigInt(n)) => Value::Int(n),
+        (T::Int32 | T::Int64, V::HugeInt(n)) => Value::Int(int(n)?),
+        (T::Int32 | T::Int64, V::UInt(n)) => Value::Int(n.into()),
+        (T::Int32 | T::Int64, V::UBigInt(n)) => Value::Int(int(n.into())?),
+        (T::Float64, V::Double(x)) => Value::Float(x),
+        (T::Float64, V::Float(x)) => Value::Float(x.into()),
+        (T::Float64, V::BigInt(n)) => Value::Float(n as f64),
+        (T::Float64, V::HugeInt(n)) => Value::Float(n as f64),
+        (T::String, V::Text(s)) => Value::String(s),
+        (T::Bool, V::Boolean(b)) => Value::Bool(b),
+        (T::Date, V::Date32(days)) => Value::Date(
             EPOCH
                 .checked_add(jiff::Span::new().days(days))
                 .map_err(|e| format!("day {days} after 1970: {e}"))?,
         ),
-        (kind, other) => return Err(format!("{other:?}, expected {kind:?}")),
+        (ty, other) => return Err(format!("{other:?}, expected {ty:?}")),
     })
 }
 
@@ -158,8 +160,8 @@ impl ReadStore for DuckDbSink {
         what: &str,
         sql: &str,
         params: &[(&str, Param)],
-        kinds: &[Kind],
-    ) -> Result<Vec<Vec<Cell>>> {
+        columns: &[(&str, ColumnType)],
+    ) -> Result<Vec<Vec<Value>>> {
         let (sql, values) = numbered(sql, params)?;
         let values: Vec<DuckValue> = values.into_iter().map(to_sql).collect();
         let mut stmt = self.conn.prepare(&sql).map_err(|e| Error::store(what, e))?;
@@ -167,18 +169,24 @@ impl ReadStore for DuckDbSink {
             .query_map(
                 params_from_iter(values.iter().map(|v| v as &dyn ToSql)),
                 |row| {
-                    (0..kinds.len())
+                    (0..columns.len())
                         .map(|i| row.get::<_, DuckValue>(i))
                         .collect()
                 },
             )
             .and_then(|rows| rows.collect())
             .map_err(|e| Error::store(what, e))?;
+        let names = stmt.column_names();
+        let wanted: Vec<&str> = columns.iter().map(|(name, _)| *name).collect();
+        if names != wanted {
+            let why = format!("the query's columns are {names:?}, expected {wanted:?}");
+            return Err(Error::store(what, Message(why)));
+        }
         raw.into_iter()
             .map(|row| {
                 row.into_iter()
-                    .zip(kinds)
-                    .map(|(v, k)| decode(v, *k).map_err(|e| Error::store(what, Message(e))))
+                    .zip(columns)
+                    .map(|(v, (_, ty))| decode(v, *ty).map_err(|e| Error::store(what, Message(e))))
                     .collect()
             })
             .collect()
@@ -206,10 +214,13 @@ mod tests {
     fn dates_round_trip_through_day_numbers() {
         let d = jiff::civil::date(2024, 2, 29);
         assert_eq!(
-            decode(DuckValue::Date32(epoch_days(d)), Kind::Date),
-            Ok(Cell::Date(d))
+            decode(DuckValue::Date32(epoch_days(d)), ColumnType::Date),
+            Ok(Value::Date(d))
         );
-        assert_eq!(decode(DuckValue::HugeInt(5), Kind::Int), Ok(Cell::Int(5)));
-        assert!(decode(DuckValue::Text("x".into()), Kind::Int).is_err());
+        assert_eq!(
+            decode(DuckValue::HugeInt(5), ColumnType::Int64),
+            Ok(Value::Int(5))
+        );
+        assert!(decode(DuckValue::Text("x".into()), ColumnType::Int64).is_err());
     }
 }
