@@ -11,6 +11,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
+use crate::model::Named;
 use crate::settings::{StoreInput, StoreSettings};
 use crate::sinks::duckdb::query::CopyFormat;
 use crate::sinks::schema::{INGEST_RUNS, TOP_PAGES};
@@ -19,15 +20,16 @@ use crate::sinks::{Mode, Store};
 /// Where the files go unless `--out` says otherwise.
 pub const DEFAULT_OUT: &str = "export";
 
-/// The file format, as `--format` names it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+/// The file format, as `--format` names it (also the files' extension).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     Parquet,
     Csv,
 }
 
-impl Format {
-    fn extension(self) -> &'static str {
+impl Named for Format {
+    const ALL: &'static [Format] = &[Format::Parquet, Format::Csv];
+    fn name(self) -> &'static str {
         match self {
             Format::Parquet => "parquet",
             Format::Csv => "csv",
@@ -102,7 +104,7 @@ pub async fn export(settings: &ExportSettings) -> Result<Vec<Exported>> {
     ] {
         let path = settings
             .out
-            .join(format!("{}.{}", table.name, settings.format.extension()));
+            .join(format!("{}.{}", table.name, settings.format.name()));
         let tmp = temporary(&path);
         let rows = store.copy_to(table, order, &tmp, format).inspect_err(|_| {
             let _ = std::fs::remove_file(&tmp);

@@ -104,8 +104,21 @@ impl fmt::Display for Project {
     }
 }
 
+/// An option whose values are a fixed set of names, as users type them: the command
+/// line offers and parses them from here, so the library needs no argument parser.
+pub trait Named: Copy + 'static {
+    /// Every value, the default first.
+    const ALL: &'static [Self];
+    fn name(self) -> &'static str;
+
+    /// The value called `name`, if any.
+    fn named(name: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|v| v.name() == name)
+    }
+}
+
 /// The Pageviews API's access method filter.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub enum Access {
     #[default]
     AllAccess,
@@ -122,6 +135,18 @@ impl Access {
             Access::MobileApp => "mobile-app",
             Access::MobileWeb => "mobile-web",
         }
+    }
+}
+
+impl Named for Access {
+    const ALL: &'static [Access] = &[
+        Access::AllAccess,
+        Access::Desktop,
+        Access::MobileApp,
+        Access::MobileWeb,
+    ];
+    fn name(self) -> &'static str {
+        self.as_str()
     }
 }
 

@@ -24,15 +24,23 @@ pub const DEFAULT_ACTION_API: &str = "https://{host}/w/api.php";
 pub const DEFAULT_DB: &str = "wikitop.duckdb";
 
 /// Which warehouse, as `--sink` names it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum SinkKind {
     /// The embedded DuckDB file.
     #[default]
-    #[value(name = "duckdb")]
     DuckDb,
     /// Google BigQuery (production).
-    #[value(name = "bigquery")]
     BigQuery,
+}
+
+impl crate::model::Named for SinkKind {
+    const ALL: &'static [SinkKind] = &[SinkKind::DuckDb, SinkKind::BigQuery];
+    fn name(self) -> &'static str {
+        match self {
+            SinkKind::DuckDb => "duckdb",
+            SinkKind::BigQuery => "bigquery",
+        }
+    }
 }
 
 /// Where the days go.

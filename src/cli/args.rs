@@ -4,9 +4,10 @@
 
 use std::path::PathBuf;
 
+use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use wikitop::export::{ExportInput, Format};
-use wikitop::model::{Access, Day};
+use wikitop::model::{Access, Day, Named};
 use wikitop::report::ReportInput;
 use wikitop::settings::{
     DEFAULT_PROJECT, DEFAULT_SINCE, DEFAULT_STATUS_RUNS, DEFAULT_TOP, SinkKind, StatusInput,
@@ -83,7 +84,7 @@ pub(crate) struct ScheduleArgs {
 #[derive(Args, Clone)]
 pub(crate) struct StoreArgs {
     /// Where to store: the embedded DuckDB file or BigQuery.
-    #[arg(long, env = "WIKITOP_SINK", value_enum, default_value_t = SinkKind::DuckDb)]
+    #[arg(long, env = "WIKITOP_SINK", value_parser = one_of::<SinkKind>(), default_value = SinkKind::DuckDb.name())]
     sink: SinkKind,
     /// The DuckDB file.
     #[arg(long, env = "WIKITOP_DB", value_name = "PATH")]
@@ -131,7 +132,7 @@ pub(crate) struct SyncArgs {
     #[arg(long = "project", value_name = "PROJECT", default_value = DEFAULT_PROJECT)]
     projects: Vec<String>,
     /// Pageviews access method.
-    #[arg(long, value_enum, default_value_t = Access::AllAccess)]
+    #[arg(long, value_parser = one_of::<Access>(), default_value = Access::AllAccess.name())]
     access: Access,
     /// Keep every article ranked this high or better (ties included).
     #[arg(long, default_value_t = DEFAULT_TOP, value_name = "N")]
@@ -283,7 +284,7 @@ pub(crate) struct ReportArgs {
     #[arg(long, value_name = "PROJECT", default_value = DEFAULT_PROJECT)]
     project: String,
     /// Pageviews access method.
-    #[arg(long, value_enum, default_value_t = Access::AllAccess)]
+    #[arg(long, value_parser = one_of::<Access>(), default_value = Access::AllAccess.name())]
     access: Access,
     /// First day of the report [default: the first day stored].
     #[arg(long, value_name = "YYYY-MM-DD")]
@@ -304,7 +305,7 @@ pub(crate) struct ExportArgs {
     #[command(flatten)]
     store: StoreArgs,
     /// File format: Parquet keeps the category lists as lists; CSV writes them as JSON arrays.
-    #[arg(long, value_enum, default_value_t = Format::Parquet)]
+    #[arg(long, value_parser = one_of::<Format>(), default_value = Format::Parquet.name())]
     format: Format,
     /// The directory to write `top_pages.*` and `ingest_runs.*` into (created if missing).
     #[arg(long, value_name = "DIR", default_value = wikitop::export::DEFAULT_OUT)]
@@ -333,4 +334,10 @@ impl ExportArgs {
             store: self.store.input(),
         }
     }
+}
+
+/// Parses one of a library option's names ([`Named`]), offering them in `--help`.
+fn one_of<T: Named + Send + Sync>() -> impl TypedValueParser<Value = T> {
+    PossibleValuesParser::new(T::ALL.iter().map(|v| v.name()))
+        .try_map(|name| T::named(&name).ok_or_else(|| format!("unknown value `{name}`")))
 }
