@@ -223,13 +223,7 @@ pub struct Written {
 pub async fn build(settings: &ReportSettings) -> Result<Report> {
     let mut store = Store::open(&settings.store, Mode::Analysis).await?;
     let version = store.schema_version()?;
-    Box::pin(collect(
-        &mut store,
-        version,
-        settings.store.to_string(),
-        settings,
-    ))
-    .await
+    collect(&mut store, version, settings.store.to_string(), settings).await
 }
 
 /// Builds the report and writes it to `settings.out` whole: into a temporary file

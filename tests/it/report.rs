@@ -365,27 +365,11 @@ async fn a_report_from_bigquery_equals_the_report_from_duckdb() {
         bq_endpoint: Some(endpoint.clone()),
         ..StoreInput::default()
     };
-    let from_bigquery = build_on_a_big_stack(report_settings(bq_store, today, false));
+    let from_bigquery = wikitop::report::build(&report_settings(bq_store, today, false))
+        .await
+        .expect("BigQuery report");
     assert_same_figures(&from_bigquery, &from_duckdb);
     assert!(from_bigquery.store.contains(&dataset));
-}
-
-/// Builds a report on a thread with a main-thread-sized stack, as the binary does
-/// (unoptimised BigQuery client futures nest deep).
-fn build_on_a_big_stack(settings: ReportSettings) -> Report {
-    std::thread::Builder::new()
-        .stack_size(16 << 20)
-        .spawn(move || {
-            tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap()
-                .block_on(wikitop::report::build(&settings))
-        })
-        .unwrap()
-        .join()
-        .unwrap()
-        .expect("BigQuery report")
 }
 
 fn assert_same_figures(got: &Report, want: &Report) {

@@ -74,23 +74,9 @@ pub fn today_for(fake: &FakeWiki) -> Day {
     fake.published_until().tomorrow().unwrap()
 }
 
-/// Runs a sync on a thread of its own with a main-thread-sized stack, as the binary
-/// does: unoptimised builds of the BigQuery client nest futures deeper than a test
-/// thread's 2 MiB allow.
+/// Runs a sync, as a library caller would, on the test's own thread (2 MiB of stack).
 pub async fn sync(settings: &Settings) -> wikitop::Result<wikitop::RunOutcome> {
-    let settings = settings.clone();
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    std::thread::Builder::new()
-        .stack_size(16 << 20)
-        .spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            let _ = tx.send(runtime.block_on(wikitop::sync(&settings, Arc::new(wikitop::Silent))));
-        })
-        .unwrap();
-    rx.await.expect("the sync thread finished")
+    wikitop::sync(settings, Arc::new(wikitop::Silent)).await
 }
 
 pub fn days(since: Day, until: Day) -> Vec<Day> {

@@ -275,7 +275,10 @@ where
     let mut wait = API_BACKOFF;
     let mut tries = 1;
     loop {
-        match call().await {
+        // Boxed: the client's request futures are large, and every BigQuery call of the
+        // sink nests one here; unboxed, an unoptimised build overflows a test thread's
+        // 2 MiB stack while opening a dataset that needs migrating.
+        match Box::pin(call()).await {
             Err(e) if tries < API_TRIES && transient(&e) => {
                 let jittered = wait.mul_f64(0.5 + fastrand::f64());
                 let reason = Refusal::of(&e)

@@ -90,8 +90,10 @@ pub(super) async fn apply(clients: &Clients, settings: &BigQuerySettings, from: 
             migration.to
         );
         for change in migration.changes {
-            // Boxed: a step's job futures are deep, and a migration runs many of them
-            // inside `open`, on whatever stack the caller has.
+            // Boxed: a step nests a job and a schema patch, each several client calls
+            // deep, inside `open`; unboxed, an unoptimised build overflows a test
+            // thread's 2 MiB stack (contract test
+            // `bigquery_an_unversioned_dataset_is_stamped_and_keeps_its_rows`).
             Box::pin(step(clients, settings, change))
                 .await
                 .map_err(|e| Error::store(&doing, e))?;

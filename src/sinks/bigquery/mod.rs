@@ -245,7 +245,7 @@ impl Sink for BigQuerySink {
             rows::scalar_param("from", "DATE", &from.to_string()),
             rows::scalar_param("to", "DATE", &to.to_string()),
         ];
-        let result = Box::pin(self.query(what, &sql, params)).await?;
+        let result = self.query(what, &sql, params).await?;
         result
             .iter()
             .map(|row| decode(what, rows::decode_row::<TopPageRow>(row)))
@@ -310,19 +310,16 @@ impl Sink for BigQuerySink {
             ));
         }
         for (id, statement, params) in statements {
-            // Boxed: the job future is deep, and tests poll sinks on 2 MiB test threads.
-            Box::pin(self.jobs.run(&id, statement, params))
-                .await
-                .map_err(|e| {
-                    Error::store(
-                        format!(
-                            "recording run `{}` in `{}`",
-                            run.run_id,
-                            sql::table_path(&self.settings, INGEST_RUNS.name).trim_matches('`')
-                        ),
-                        e,
-                    )
-                })?;
+            self.jobs.run(&id, statement, params).await.map_err(|e| {
+                Error::store(
+                    format!(
+                        "recording run `{}` in `{}`",
+                        run.run_id,
+                        sql::table_path(&self.settings, INGEST_RUNS.name).trim_matches('`')
+                    ),
+                    e,
+                )
+            })?;
         }
         Ok(())
     }

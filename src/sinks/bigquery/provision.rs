@@ -221,7 +221,7 @@ pub(super) async fn tables(
     let mut version = migrate::version(settings, found(&got).as_ref())?;
     let migrating = create && version < SCHEMA_VERSION;
     if migrating {
-        Box::pin(migrate::apply(clients, settings, version)).await?;
+        migrate::apply(clients, settings, version).await?;
         version = SCHEMA_VERSION;
         for (i, table) in TABLES.iter().enumerate() {
             got[i] = self::table(&clients.tables, settings, table.name, &wanted[i], false).await?;

@@ -50,7 +50,7 @@ impl ReadStore for BigQuerySink {
                 Param::String(s) => string_param(name, s),
             })
             .collect();
-        let rows = Box::pin(self.query(what, sql, params)).await?;
+        let rows = self.query(what, sql, params).await?;
         rows.iter()
             .map(|row| {
                 cells(row, columns.len())
