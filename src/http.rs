@@ -242,9 +242,11 @@ impl Http {
         method: Method<'_>,
         check: impl Fn(&T) -> Verdict,
     ) -> Result<Fetched<T>> {
-        let started = Instant::now();
-        let mut tries = 0u32;
-        let mut throttled = 0u32;
+        let mut tally = Tally {
+            started: Instant::now(),
+            tries: 0,
+            throttled: 0,
+        };
         loop {
             let outcome = self.send_paced(lane, url, query, method, &check).await;
             // `unreachable`: the last try could not even connect.
@@ -260,41 +262,34 @@ impl Http {
                 } => (reason, wait, throttle, unreachable),
             };
             if is_throttle {
-                throttled += 1;
+                tally.throttled += 1;
                 self.stats.throttled.fetch_add(1, Ordering::Relaxed);
             } else {
-                tries += 1;
+                tally.tries += 1;
             }
-            if tries >= self.policy.max_tries && unreachable {
-                return Err(Error::Unreachable {
-                    url: url.to_owned(),
-                    tries: tries + throttled,
-                    secs: started.elapsed().as_secs_f64(),
-                });
-            }
-            if tries >= self.policy.max_tries || throttled >= MAX_THROTTLED_TRIES {
-                return Err(Error::GaveUp {
-                    url: url.to_owned(),
-                    tries: tries + throttled,
-                    secs: started.elapsed().as_secs_f64(),
-                    last: reason,
-                });
+            if let Some(error) = tally.given_up(&self.policy, url, &reason, unreachable) {
+                return Err(error);
             }
             self.stats.retries.fetch_add(1, Ordering::Relaxed);
-            if wait.is_some() {
-                // The server told us when (or throttled us): everyone waits, so no
-                // request is wasted.
-                self.wait_if_paused().await;
-            } else {
-                let delay = self.backoff(tries.max(1));
-                tracing::debug!(
-                    url,
-                    retry_in_ms = delay.as_millis() as u64,
-                    reason,
-                    "Retrying."
-                );
-                tokio::time::sleep(delay).await;
-            }
+            self.before_retry(wait.is_some(), tally.tries, url, &reason)
+                .await;
+        }
+    }
+
+    /// Waits before the next try: until the pause the server asked for (everyone waits,
+    /// so no request is wasted), else a jittered backoff.
+    async fn before_retry(&self, told: bool, tries: u32, url: &str, reason: &str) {
+        if told {
+            self.wait_if_paused().await;
+        } else {
+            let delay = self.backoff(tries.max(1));
+            tracing::debug!(
+                url,
+                retry_in_ms = delay.as_millis() as u64,
+                reason,
+                "Retrying."
+            );
+            tokio::time::sleep(delay).await;
         }
     }
 
@@ -575,6 +570,40 @@ pub(crate) fn parse_retry_after(value: &str, now: jiff::Timestamp) -> Option<Dur
         Duration::from_millis(secs as u64)
     };
     Some(delay.min(MAX_RETRY_AFTER))
+}
+
+/// One request's tries so far: those that failed and those the server throttled (which
+/// have a budget of their own).
+struct Tally {
+    started: Instant,
+    tries: u32,
+    throttled: u32,
+}
+
+impl Tally {
+    /// The error to end with, once the tries are spent.
+    fn given_up(
+        &self,
+        policy: &HttpPolicy,
+        url: &str,
+        reason: &str,
+        unreachable: bool,
+    ) -> Option<Error> {
+        let tries = self.tries + self.throttled;
+        let secs = self.started.elapsed().as_secs_f64();
+        let url = url.to_owned();
+        if self.tries >= policy.max_tries && unreachable {
+            return Some(Error::Unreachable { url, tries, secs });
+        }
+        (self.tries >= policy.max_tries || self.throttled >= MAX_THROTTLED_TRIES).then(|| {
+            Error::GaveUp {
+                url,
+                tries,
+                secs,
+                last: reason.to_owned(),
+            }
+        })
+    }
 }
 
 #[cfg(test)]

@@ -60,6 +60,46 @@ impl Schedule {
     }
 }
 
+/// Says how a scheduled sync ended.
+fn log_outcome(outcome: &Result<RunOutcome>) {
+    match outcome {
+        Ok(r) => tracing::info!(
+            days_written = r.days_written,
+            days_failed = r.days_failed.len(),
+            requests = r.http_requests,
+            "Scheduled sync finished."
+        ),
+        Err(e) if e.is_usage() => {
+            tracing::error!(error = %e, "Scheduled sync cannot run with these settings.");
+        }
+        Err(e) => tracing::error!(error = %e, "Scheduled sync failed; the next run retries."),
+    }
+}
+
+impl Schedule {
+    /// When to run next, and why: the next cron tick, or sooner when the newest day was
+    /// not published yet.
+    fn next_run(
+        &self,
+        outcome: &Result<RunOutcome>,
+        now: Timestamp,
+    ) -> Result<(Timestamp, &'static str)> {
+        let wake = self.next_after(now)?;
+        let unpublished = outcome.as_ref().is_ok_and(|o| !o.not_published.is_empty());
+        if unpublished {
+            let retry = now
+                .checked_add(
+                    jiff::SignedDuration::try_from(self.retry_unpublished).unwrap_or_default(),
+                )
+                .unwrap_or(wake);
+            if retry < wake {
+                return Ok((retry, "the newest day was not published yet"));
+            }
+        }
+        Ok((wake, "next cron tick"))
+    }
+}
+
 /// Runs until `shutdown` resolves. `settings_for` builds fresh settings for each run
 /// (the range ends at the current "yesterday"); `sync` runs one sync.
 pub async fn run<F, S, Fut>(
@@ -84,34 +124,8 @@ where
                 return Ok(());
             }
         };
-        match &outcome {
-            Ok(r) => tracing::info!(
-                days_written = r.days_written,
-                days_failed = r.days_failed.len(),
-                requests = r.http_requests,
-                "Scheduled sync finished."
-            ),
-            Err(e) if e.is_usage() => {
-                tracing::error!(error = %e, "Scheduled sync cannot run with these settings.");
-            }
-            Err(e) => tracing::error!(error = %e, "Scheduled sync failed; the next run retries."),
-        }
-        let now = Timestamp::now();
-        let mut wake = schedule.next_after(now)?;
-        let mut why = "next cron tick";
-        if let Ok(outcome) = &outcome
-            && !outcome.not_published.is_empty()
-        {
-            let retry = now
-                .checked_add(
-                    jiff::SignedDuration::try_from(schedule.retry_unpublished).unwrap_or_default(),
-                )
-                .unwrap_or(wake);
-            if retry < wake {
-                wake = retry;
-                why = "the newest day was not published yet";
-            }
-        }
+        log_outcome(&outcome);
+        let (wake, why) = schedule.next_run(&outcome, Timestamp::now())?;
         tracing::info!(next_run = %wake, why, "Sleeping until the next run.");
         let wait = Duration::from_millis(
             wake.as_millisecond()

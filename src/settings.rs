@@ -493,6 +493,47 @@ fn resolve_http(input: &SyncInput, shard: Shard) -> Result<HttpPolicy> {
     })
 }
 
+/// Pageviews requests in flight: 1 or 2.
+fn resolve_concurrency(input: &SyncInput) -> Result<usize> {
+    let n = input
+        .pageviews_concurrency
+        .unwrap_or(DEFAULT_PAGEVIEWS_CONCURRENCY);
+    if !(1..=2).contains(&n) {
+        return Err(Error::InvalidSetting {
+            what: "Pageviews concurrency",
+            value: n.to_string(),
+            why: "expected 1 or 2: with the Action API's one request, Wikimedia allows 3 in flight"
+                .into(),
+        });
+    }
+    Ok(n)
+}
+
+/// `--rejudge` fetches nothing: it goes with neither `--force` nor `--dry-run`.
+fn check_modes(input: &SyncInput) -> Result<()> {
+    if input.rejudge && (input.force || input.dry_run) {
+        return Err(Error::InvalidSetting {
+            what: "--rejudge",
+            value: if input.force { "--force" } else { "--dry-run" }.into(),
+            why: "--rejudge judges the stored days again and fetches nothing: it goes with neither --force nor --dry-run".into(),
+        });
+    }
+    Ok(())
+}
+
+/// The share bounds and the deny list (the shipped one and the operator's file).
+fn resolve_judging(input: &SyncInput) -> Result<Judging> {
+    Ok(Judging {
+        bounds: input
+            .desktop_share
+            .as_deref()
+            .map(ShareBounds::parse)
+            .transpose()?
+            .unwrap_or(ShareBounds::DEFAULT),
+        deny_list: DenyList::load(input.deny_list.as_deref())?,
+    })
+}
+
 impl Settings {
     pub fn resolve(input: SyncInput, today: Day) -> Result<Settings> {
         let (since, until) = resolve_range(&input, today)?;
@@ -508,33 +549,10 @@ impl Settings {
             .transpose()?
             .unwrap_or(Shard::ALL);
         let http = resolve_http(&input, shard)?;
-        let pageviews_concurrency = input
-            .pageviews_concurrency
-            .unwrap_or(DEFAULT_PAGEVIEWS_CONCURRENCY);
-        if !(1..=2).contains(&pageviews_concurrency) {
-            return Err(Error::InvalidSetting {
-                what: "Pageviews concurrency",
-                value: pageviews_concurrency.to_string(),
-                why: "expected 1 or 2: with the Action API's one request, Wikimedia allows 3 in flight".into(),
-            });
-        }
-        if input.rejudge && (input.force || input.dry_run) {
-            return Err(Error::InvalidSetting {
-                what: "--rejudge",
-                value: if input.force { "--force" } else { "--dry-run" }.into(),
-                why: "--rejudge judges the stored days again and fetches nothing: it goes with neither --force nor --dry-run".into(),
-            });
-        }
+        let pageviews_concurrency = resolve_concurrency(&input)?;
+        check_modes(&input)?;
         let access = input.access.unwrap_or_default();
-        let judging = Judging {
-            bounds: input
-                .desktop_share
-                .as_deref()
-                .map(ShareBounds::parse)
-                .transpose()?
-                .unwrap_or(ShareBounds::DEFAULT),
-            deny_list: DenyList::load(input.deny_list.as_deref())?,
-        };
+        let judging = resolve_judging(&input)?;
         Ok(Settings {
             since,
             until,

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use wikitop::model::{Day, Project};
-use wikitop::{RunOutcome, Settings};
+use wikitop::{DryRun, RunOutcome, Settings};
 
 use super::Failure;
 use super::args::{ScheduleArgs, SyncArgs};
@@ -35,29 +35,7 @@ pub(super) async fn run(
 /// What the run did: days, rows, requests, per project, and every failed day.
 fn print_outcome(out: &mut impl Write, settings: &Settings, report: &RunOutcome) -> io::Result<()> {
     if let Some(plan) = &report.dry_run {
-        for (project, days) in &plan.days {
-            writeln!(
-                out,
-                "{project}: would fetch {} day(s): {}",
-                days.len(),
-                ranges(days)
-            )?;
-        }
-        let rate = settings.http.rate;
-        writeln!(
-            out,
-            "Estimated requests: {} (about {} at {} requests per {}).",
-            plan.estimated_requests,
-            human_duration(plan.estimated_time),
-            rate.requests,
-            human_duration(rate.window)
-        )?;
-        writeln!(
-            out,
-            "{} day(s) already stored would be skipped.",
-            report.days_skipped
-        )?;
-        return Ok(());
+        return print_plan(out, settings, plan, report.days_skipped);
     }
     if settings.rejudge {
         return print_rejudged(out, report);
@@ -83,13 +61,7 @@ fn print_outcome(out: &mut impl Write, settings: &Settings, report: &RunOutcome)
         report.http_retries,
         report.throttled,
     )?;
-    for t in &report.projects {
-        writeln!(
-            out,
-            "  {}: {} day(s), {} rows, {} flagged as likely automated traffic.",
-            t.project, t.days_written, t.rows_written, t.suspect_rows
-        )?;
-    }
+    print_projects(out, report)?;
     for (project, day) in &report.not_published {
         writeln!(
             out,
@@ -98,6 +70,45 @@ fn print_outcome(out: &mut impl Write, settings: &Settings, report: &RunOutcome)
     }
     for f in &report.days_failed {
         writeln!(out, "{} {} failed: {}", f.project, f.day, f.error)?;
+    }
+    Ok(())
+}
+
+/// `--dry-run`: the days it would fetch and what that would cost.
+fn print_plan(
+    out: &mut impl Write,
+    settings: &Settings,
+    plan: &DryRun,
+    skipped: u64,
+) -> io::Result<()> {
+    for (project, days) in &plan.days {
+        writeln!(
+            out,
+            "{project}: would fetch {} day(s): {}",
+            days.len(),
+            ranges(days)
+        )?;
+    }
+    let rate = settings.http.rate;
+    writeln!(
+        out,
+        "Estimated requests: {} (about {} at {} requests per {}).",
+        plan.estimated_requests,
+        human_duration(plan.estimated_time),
+        rate.requests,
+        human_duration(rate.window)
+    )?;
+    writeln!(out, "{skipped} day(s) already stored would be skipped.")
+}
+
+/// One line per project of the run.
+fn print_projects(out: &mut impl Write, report: &RunOutcome) -> io::Result<()> {
+    for t in &report.projects {
+        writeln!(
+            out,
+            "  {}: {} day(s), {} rows, {} flagged as likely automated traffic.",
+            t.project, t.days_written, t.rows_written, t.suspect_rows
+        )?;
     }
     Ok(())
 }
@@ -150,13 +161,7 @@ fn print_rejudged(out: &mut impl Write, report: &RunOutcome) -> io::Result<()> {
         "Judged {} stored day(s) again ({} rows) from the store; {} requests.",
         report.days_written, report.rows_written, report.http_requests
     )?;
-    for t in &report.projects {
-        writeln!(
-            out,
-            "  {}: {} day(s), {} rows, {} flagged as likely automated traffic.",
-            t.project, t.days_written, t.rows_written, t.suspect_rows
-        )?;
-    }
+    print_projects(out, report)?;
     let mut left: Vec<(&Project, Vec<Day>)> = Vec::new();
     for (project, day) in &report.not_rejudged {
         match left.last_mut() {

@@ -101,25 +101,11 @@ fn rejudged(
         .access
         .parse()
         .map_err(|e: String| Error::store("reading stored days", crate::error::Message(e)))?;
-    let desktop = desktop_list(&rows);
-    let main_page = main_page(&rows);
-    let pages: Vec<(TopPageRow, PageInfo)> = rows
-        .into_iter()
-        .map(|r| {
-            let page = PageInfo {
-                title: r.title.clone(),
-                page_id: r.page_id,
-                namespace: r.namespace,
-                status: r.page_status,
-                categories: r.categories.clone(),
-                hidden_categories: r.hidden_categories.clone(),
-                fetched_at: r.categories_fetched_at,
-            };
-            (r, page)
-        })
-        .collect();
-    let served: Vec<Served<'_>> = pages
+    let (desktop, main_page) = (desktop_list(&rows), main_page(&rows));
+    let pages: Vec<PageInfo> = rows.iter().map(page_of).collect();
+    let served: Vec<Served<'_>> = rows
         .iter()
+        .zip(&pages)
         .map(|(r, page)| Served {
             rank: r.rank,
             article: &r.article,
@@ -131,8 +117,9 @@ fn rejudged(
         settings
             .judging
             .assess(project, &served, desktop.as_ref(), main_page.as_deref());
-    let rows = pages
+    let rows = rows
         .into_iter()
+        .zip(pages)
         .zip(assessments)
         .map(|((r, page), assessment)| TopRow {
             rank: r.rank,
@@ -142,14 +129,28 @@ fn rejudged(
             assessment,
         })
         .collect();
+    let project = project.clone();
     Ok(Some(DayBatch {
         date,
-        project: project.clone(),
+        project,
         access,
         rows,
         run_id,
         ingested_at,
     }))
+}
+
+/// The page a stored row was resolved to, as the Action API answered it then.
+fn page_of(r: &TopPageRow) -> PageInfo {
+    PageInfo {
+        title: r.title.clone(),
+        page_id: r.page_id,
+        namespace: r.namespace,
+        status: r.page_status,
+        categories: r.categories.clone(),
+        hidden_categories: r.hidden_categories.clone(),
+        fetched_at: r.categories_fetched_at,
+    }
 }
 
 /// The day's desktop list as far as the store kept it: `desktop_min_views` is set on

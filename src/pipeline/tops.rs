@@ -54,63 +54,12 @@ impl<'a> TopFetcher<'a> {
     ) -> Result<Option<Day>> {
         let (settings, http, project) = (self.settings, self.http, self.project);
         let mut lists = futures_util::stream::iter(days)
-            .map(|day| async move {
-                let list = pageviews::fetch_top(
-                    http,
-                    &settings.pageviews_api,
-                    project,
-                    settings.access,
-                    day,
-                    settings.top,
-                )
-                .await;
-                // One after the other, so the day still holds one request slot.
-                let desktop = match &list {
-                    Ok(TopList::Published(entries)) if settings.desktop => Some(
-                        pageviews::fetch_desktop(
-                            http,
-                            &settings.pageviews_api,
-                            project,
-                            day,
-                            entries,
-                        )
-                        .await,
-                    ),
-                    _ => None,
-                };
-                (day, list, desktop)
-            })
+            .map(|day| fetch_day(settings, http, project, day))
             .buffered(settings.pageviews_concurrency);
-        while let Some((day, list, desktop)) = lists.next().await {
-            let fetched = match list {
-                Ok(TopList::Published(entries)) => {
-                    self.existence.saw_published();
-                    match desktop.transpose() {
-                        Ok(None) => Fetched::Published(day, entries, None),
-                        Ok(Some(Some(desktop))) => Fetched::Published(day, entries, Some(desktop)),
-                        Ok(Some(None)) => Fetched::Failed(
-                            day,
-                            "the Pageviews API has no desktop top list for this day (404)"
-                                .to_owned(),
-                        ),
-                        Err(e @ Error::Unreachable { .. }) => return Err(e),
-                        Err(e) => Fetched::Failed(day, e.to_string()),
-                    }
-                }
-                Ok(TopList::NotFound) => match self.existence.judge_not_found(day).await? {
-                    Gap::NotPublishedYet => {
-                        tracing::info!(%project, %day, "Not published yet by the Pageviews API; stopping here.");
-                        return Ok(Some(day));
-                    }
-                    Gap::Missing => Fetched::Failed(
-                        day,
-                        "the Pageviews API has no top list for this day (404)".to_owned(),
-                    ),
-                },
-                // Every other day would fail the same way, each after its full backoff:
-                // stop; the days already stored stay, and the next run resumes.
-                Err(e @ Error::Unreachable { .. }) => return Err(e),
-                Err(e) => Fetched::Failed(day, e.to_string()),
+        while let Some(day) = lists.next().await {
+            let fetched = match self.judge(day).await? {
+                Next::Send(fetched) => fetched,
+                Next::Stop(day) => return Ok(Some(day)),
             };
             if tx.send(fetched).await.is_err() {
                 break; // the categories stage stopped: the run is ending
@@ -118,4 +67,68 @@ impl<'a> TopFetcher<'a> {
         }
         Ok(None)
     }
+
+    /// What a fetched day becomes: handed on, or the end of the published days.
+    async fn judge(&mut self, day: DayLists) -> Result<Next> {
+        let DayLists { day, list, desktop } = day;
+        Ok(Next::Send(match list {
+            Ok(TopList::Published(entries)) => {
+                self.existence.saw_published();
+                match desktop.transpose() {
+                    Ok(None) => Fetched::Published(day, entries, None),
+                    Ok(Some(Some(desktop))) => Fetched::Published(day, entries, Some(desktop)),
+                    Ok(Some(None)) => Fetched::Failed(
+                        day,
+                        "the Pageviews API has no desktop top list for this day (404)".to_owned(),
+                    ),
+                    Err(e @ Error::Unreachable { .. }) => return Err(e),
+                    Err(e) => Fetched::Failed(day, e.to_string()),
+                }
+            }
+            Ok(TopList::NotFound) => match self.existence.judge_not_found(day).await? {
+                Gap::NotPublishedYet => {
+                    let project = self.project;
+                    tracing::info!(%project, %day, "Not published yet by the Pageviews API; stopping here.");
+                    return Ok(Next::Stop(day));
+                }
+                Gap::Missing => Fetched::Failed(
+                    day,
+                    "the Pageviews API has no top list for this day (404)".to_owned(),
+                ),
+            },
+            // Every other day would fail the same way, each after its full backoff:
+            // stop; the days already stored stay, and the next run resumes.
+            Err(e @ Error::Unreachable { .. }) => return Err(e),
+            Err(e) => Fetched::Failed(day, e.to_string()),
+        }))
+    }
+}
+
+/// A day's answers: the top list, and the desktop list when it was asked for.
+struct DayLists {
+    day: Day,
+    list: Result<TopList>,
+    desktop: Option<Result<Option<DesktopList>>>,
+}
+
+/// What the fetcher does with a day.
+enum Next {
+    Send(Fetched),
+    /// The API has not published this day yet: stop here.
+    Stop(Day),
+}
+
+/// Fetches a day's top list, then its desktop list when the settings ask for it and the
+/// top list is published.
+async fn fetch_day(settings: &Settings, http: &Http, project: &Project, day: Day) -> DayLists {
+    let api = &settings.pageviews_api;
+    let list = pageviews::fetch_top(http, api, project, settings.access, day, settings.top).await;
+    // One after the other, so the day still holds one request slot.
+    let desktop = match &list {
+        Ok(TopList::Published(entries)) if settings.desktop => {
+            Some(pageviews::fetch_desktop(http, api, project, day, entries).await)
+        }
+        _ => None,
+    };
+    DayLists { day, list, desktop }
 }

@@ -328,3 +328,192 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod golden_tmp {
+    use super::super::{
+        Categories, CategoryRow, DayState, Flagged, MostRead, NumberOne, Report, Streak, Summary,
+        TopRead,
+    };
+    use super::render;
+    use crate::model::{Day, RunRecord, RunStatus};
+    use jiff::civil::date;
+
+    fn add(d: Day, n: i64) -> Day {
+        d.checked_add(jiff::Span::new().days(n)).unwrap()
+    }
+
+    fn report(
+        since: Day,
+        days: i64,
+        cats: usize,
+        months: usize,
+        flagged: usize,
+        empty: bool,
+    ) -> Report {
+        let until = add(since, days - 1);
+        let names = [
+            "Deaths_in_2024",
+            "Taylor_Swift",
+            "<b>Bold</b>",
+            "A_very_long_article_name_that_goes_on_and_on_and_on_forever",
+            "Ünïcødé_名前",
+            "Cricket",
+            "Olympics",
+            "X",
+        ];
+        let coverage: Vec<(Day, DayState)> = (0..days)
+            .map(|i| {
+                let s = match i % 11 {
+                    3 | 4 => DayState::Missing,
+                    7 => DayState::NotPublished,
+                    _ => DayState::Stored,
+                };
+                (add(since, i), s)
+            })
+            .collect();
+        let month_names: Vec<String> = (0..months)
+            .map(|m| format!("{}-{:02}", 2020 + m / 12, m % 12 + 1))
+            .collect();
+        let rows: Vec<CategoryRow> = (0..cats)
+            .map(|c| CategoryRow {
+                category: format!("Category_{}_{}", c, names[c % names.len()]),
+                page_days: 1000 - c as u64 * 37,
+                by_month: (0..months)
+                    .map(|m| ((c * 7 + m * 13) % 29) as u64 * 1234 / (c as u64 + 1))
+                    .collect(),
+            })
+            .collect();
+        let number_one: Vec<NumberOne> = (0..days)
+            .filter(|i| i % 13 != 5)
+            .map(|i| NumberOne {
+                day: add(since, i),
+                article: names[(i / 3) as usize % names.len()].into(),
+                views: 100_000 + ((i * 7919) % 5000) as u64 * 311,
+            })
+            .collect();
+        let streaks: Vec<Streak> = (0..6)
+            .map(|k| Streak {
+                article: names[k % names.len()].into(),
+                first: add(since, k as i64 * 3),
+                last: add(since, k as i64 * 3 + 10 - k as i64),
+                days: 11 - k as u64,
+                views: 12345 * (k as u64 + 1),
+            })
+            .collect();
+        let flagged: Vec<Flagged> = (0..flagged)
+            .map(|k| Flagged {
+                article: format!("{}_{k}", names[k % names.len()]),
+                reason: if k % 2 == 0 {
+                    "desktop share".into()
+                } else {
+                    "<i>spike</i>".into()
+                },
+                days: k as u64 + 1,
+                first: add(since, k as i64),
+                last: add(since, 2 * k as i64),
+                views: 999 * k as u64,
+                desktop_share: (k % 4 != 3).then(|| (k as f64 * 0.137) % 1.0),
+                desktop_share_min: (k % 3 != 0).then(|| (k as f64 * 0.05) % 0.5),
+                desktop_share_max: (k % 3 != 0).then(|| 0.5 + (k as f64 * 0.07) % 0.5),
+            })
+            .collect();
+        let most_read: Vec<MostRead> = (0..5)
+            .map(|k| MostRead {
+                title: names[k].into(),
+                views: 5_000_000 / (k as u64 + 1),
+                days: 30 - k as u64,
+                best_rank: (k != 2).then_some(k as u64 + 1),
+                daily: (0..days.min(60))
+                    .map(|i| ((i as u64 * 31 + k as u64 * 7) % 17) * 1000)
+                    .collect(),
+            })
+            .collect();
+        let top_read: Vec<TopRead> = (0..4)
+            .map(|k| TopRead {
+                title: names[k + 1].into(),
+                days: 3 + k as u64,
+                best: k as u64 + 1,
+                views: 77_777 * k as u64,
+            })
+            .collect();
+        let runs: Vec<RunRecord> = [RunStatus::Ok, RunStatus::Partial, RunStatus::Failed]
+            .into_iter()
+            .enumerate()
+            .map(|(k, status)| RunRecord {
+                run_id: format!("run-{k}"),
+                started_at: jiff::Timestamp::from_millisecond(
+                    1_700_000_000_567 + k as i64 * 86_400_000,
+                )
+                .unwrap(),
+                finished_at: None,
+                status,
+                arguments: "sync".into(),
+                days_written: k as u64,
+                rows_written: 1000 * k as u64,
+                http_requests: 12,
+                http_retries: 1,
+                error: (k == 2).then(|| "boom <x>".into()),
+            })
+            .collect();
+        let mut r = Report {
+            project: "en.wikipedia".parse().unwrap(),
+            access: crate::model::Access::AllAccess,
+            since,
+            until,
+            all_rows: days % 2 == 0,
+            store: "DuckDB file /tmp/x & y".into(),
+            generated_at: jiff::Timestamp::from_millisecond(1_720_000_000_678).unwrap(),
+            summary: Summary {
+                days_in_range: days as u64,
+                days_stored: 1,
+                days_missing: 2,
+                days_not_published: 3,
+                rows: 1_234_567,
+                articles: 4,
+                categories: 5,
+                views: 987_654_321,
+                range_rows: 6,
+                not_articles: 7,
+                flagged: 8,
+                not_checked: 9,
+            },
+            coverage,
+            categories: Categories {
+                months: month_names,
+                rows,
+            },
+            streaks,
+            number_one,
+            most_read,
+            top_read,
+            flagged,
+            runs,
+        };
+        if empty {
+            r.categories.rows.clear();
+            r.streaks.clear();
+            r.number_one.clear();
+            r.most_read.clear();
+            r.top_read.clear();
+            r.flagged.clear();
+            r.runs.clear();
+        }
+        r
+    }
+
+    #[test]
+    fn golden_tmp_write() {
+        let tag = std::env::var("GOLDEN_TAG").unwrap_or_else(|_| "before".into());
+        let cases = [
+            report(date(2023, 11, 20), 70, 6, 3, 5, false),
+            report(date(2021, 3, 15), 800, 12, 27, 25, false),
+            report(date(2024, 2, 27), 5, 1, 1, 1, false),
+            report(date(2024, 6, 1), 10, 0, 1, 0, true),
+        ];
+        for (i, r) in cases.iter().enumerate() {
+            let html = render(r).unwrap();
+            std::fs::write(format!("/tmp/render-{tag}-{i}.html"), html).unwrap();
+        }
+    }
+}

@@ -106,6 +106,31 @@ impl BigQuerySink {
         self.schema_version
     }
 
+    /// The MERGE job's id: same run, same chunk, same rows, same id. A retried
+    /// submission then meets the job it already created (409) and waits for it.
+    fn chunk_job_id(
+        &self,
+        index: usize,
+        project: &str,
+        access: &str,
+        dates: &[Day],
+        run_id: &str,
+        rows_json: &str,
+    ) -> String {
+        let mut fingerprint = rows::Fingerprint::new()
+            .add(&sql::table_path(&self.settings, TOP_PAGES.name))
+            .add(project)
+            .add(access);
+        for date in dates {
+            fingerprint = fingerprint.add(&date.to_string());
+        }
+        let fingerprint = fingerprint.add(rows_json).hex();
+        format!(
+            "wikitop_{}_{index:03}_{fingerprint}",
+            rows::job_id_part(run_id)
+        )
+    }
+
     /// Writes one chunk of days of one (project, access) with one MERGE job.
     async fn merge_chunk(
         &self,
@@ -120,20 +145,7 @@ impl BigQuerySink {
         };
         let rows_json = rows::rows_array(fragments.iter().map(String::as_str));
         let dates: Vec<Day> = days.iter().map(|d| d.date).collect();
-        let mut fingerprint = rows::Fingerprint::new()
-            .add(&sql::table_path(&self.settings, TOP_PAGES.name))
-            .add(project)
-            .add(access);
-        for date in &dates {
-            fingerprint = fingerprint.add(&date.to_string());
-        }
-        let fingerprint = fingerprint.add(&rows_json).hex();
-        // Same run, same chunk, same rows: same id. A retried submission then meets
-        // the job it already created (409) and waits for it.
-        let base_id = format!(
-            "wikitop_{}_{index:03}_{fingerprint}",
-            rows::job_id_part(&first.run_id)
-        );
+        let base_id = self.chunk_job_id(index, project, access, &dates, &first.run_id, &rows_json);
         let row_count: usize = days.iter().map(|d| d.rows.len()).sum();
         let bytes = rows::escaped_len(&rows_json);
         let params = vec![

@@ -135,20 +135,27 @@ pub(super) async fn dataset(
             dataset
         }
     };
-    if let Some(wanted) = settings.location()
-        && !dataset.location.is_empty()
-        && !dataset.location.eq_ignore_ascii_case(wanted)
-    {
-        return Err(Error::InvalidSetting {
-            what: "BigQuery location",
-            value: wanted.to_owned(),
-            why: format!(
-                "the dataset `{settings}` already exists in `{}`: use that location or leave it unset",
-                dataset.location
-            ),
-        });
-    }
+    check_location(settings, &dataset)?;
     Ok(dataset.location)
+}
+
+/// Refuses a dataset that exists in another location than the configured one.
+fn check_location(settings: &BigQuerySettings, dataset: &Dataset) -> Result<()> {
+    match settings.location() {
+        Some(wanted)
+            if !dataset.location.is_empty() && !dataset.location.eq_ignore_ascii_case(wanted) =>
+        {
+            Err(Error::InvalidSetting {
+                what: "BigQuery location",
+                value: wanted.to_owned(),
+                why: format!(
+                    "the dataset `{settings}` already exists in `{}`: use that location or leave it unset",
+                    dataset.location
+                ),
+            })
+        }
+        _ => Ok(()),
+    }
 }
 
 /// Gets a table or view, creating it from `wanted` if allowed.
