@@ -49,6 +49,8 @@ pub async fn sync(settings: &Settings, reporter: Arc<dyn Progress>) -> Result<Ru
     // A dry run changes nothing: it reads the store as it is (no migration, no ledger).
     let mode = if settings.dry_run {
         Mode::DryRun
+    } else if settings.rejudge {
+        Mode::Rewrite
     } else {
         Mode::Write
     };

@@ -32,6 +32,9 @@ use self::schema::TopPageRow;
 pub enum Mode {
     /// `sync`: create what is missing, migrate an older store, take the write lock.
     Write,
+    /// `sync --rejudge`: as `Write`, for rewriting whole ranges of stored days, with
+    /// memory sized for that rather than for a backfill's steady trickle.
+    Rewrite,
     /// `sync --dry-run`: plan against the store without changing a DuckDB file (one
     /// that does not exist yet is planned against as empty, in memory).
     DryRun,

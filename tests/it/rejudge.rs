@@ -14,8 +14,10 @@ use wikitop::sinks::{Mode, Sink, Store};
 
 use crate::support::*;
 
+/// Two months: a rewrite that long, a transaction a day, once ran DuckDB's writer out of
+/// memory at the automatic checkpoint.
 const SINCE: Date = date(2024, 3, 1);
-const UNTIL: Date = date(2024, 3, 20);
+const UNTIL: Date = date(2024, 4, 30);
 
 /// What a row says, served and judged; not when or by which run it was stored.
 type Judged = (
@@ -120,7 +122,7 @@ async fn rejudging_equals_syncing(store: StoreSettings) {
     let report = sync(&strict).await.expect("rejudge");
     assert_eq!(fake.requests().len(), requests, "rejudging sent a request");
     assert_eq!(report.http_requests, 0);
-    assert_eq!(report.days_written, 20);
+    assert_eq!(report.days_written, 61);
     let got = rows_of(&store).await;
     assert_ne!(
         judged(got.clone()),

@@ -76,7 +76,7 @@ impl BigQuerySink {
     /// dataset or table that does not exist is an error that says to run `sync` first.
     /// Either way it refuses a newer dataset or tables whose schema differs.
     pub async fn open(settings: &BigQuerySettings, mode: Mode) -> Result<Self> {
-        let create = matches!(mode, Mode::Write | Mode::DryRun);
+        let create = matches!(mode, Mode::Write | Mode::Rewrite | Mode::DryRun);
         let mut clients = Clients::connect(settings).await?;
         let location = provision::dataset(&clients.datasets, settings, create).await?;
         clients.jobs.set_location(Some(location));
