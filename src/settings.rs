@@ -600,6 +600,10 @@ pub struct StatusInput {
     pub until: Option<String>,
     pub runs: Option<usize>,
     pub store: StoreInput,
+    /// `--check`: judge the store's health, for a probe.
+    pub check: bool,
+    /// `--max-age`, e.g. `36h`.
+    pub max_age: Option<String>,
 }
 
 /// Everything `status` needs, validated like `sync`'s before the store is opened.
@@ -610,6 +614,31 @@ pub struct StatusSettings {
     pub until: Day,
     pub runs: usize,
     pub store: StoreSettings,
+    /// `--check`: the age past which a store with no successful run is unhealthy.
+    pub check: Option<std::time::Duration>,
+}
+
+/// How old the last successful run may be before `status --check` fails: a daily run
+/// plus half a day of slack for a late publication and a retry.
+pub const DEFAULT_MAX_AGE: &str = "36h";
+
+/// An age such as `36h`, `90m` or `2d` (jiff's friendly duration format).
+fn parse_age(s: &str) -> Result<std::time::Duration> {
+    let bad = |why: &str| Error::InvalidSetting {
+        what: "--max-age",
+        value: s.to_owned(),
+        why: why.to_owned(),
+    };
+    let span: jiff::Span = s
+        .parse()
+        .map_err(|_| bad("expected a duration such as `36h`, `90m` or `2d`"))?;
+    let secs = span
+        .total((jiff::Unit::Second, jiff::civil::date(2000, 1, 1)))
+        .map_err(|_| bad("expected a duration such as `36h`, `90m` or `2d`"))?;
+    if !(secs.is_finite() && secs > 0.0) {
+        return Err(bad("expected a positive duration"));
+    }
+    Ok(std::time::Duration::from_secs_f64(secs))
 }
 
 impl StatusSettings {
@@ -625,11 +654,16 @@ impl StatusSettings {
         if until < since {
             return Err(Error::RangeReversed { since, until });
         }
+        let check = input
+            .check
+            .then(|| parse_age(input.max_age.as_deref().unwrap_or(DEFAULT_MAX_AGE)))
+            .transpose()?;
         Ok(StatusSettings {
             since,
             until,
             runs: input.runs.unwrap_or(DEFAULT_STATUS_RUNS),
             store: input.store.resolve()?,
+            check,
         })
     }
 }

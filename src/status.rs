@@ -1,7 +1,11 @@
 //! `status`: what the store holds, what it lacks, and how the last runs went.
 
+use std::time::Duration;
+
+use jiff::Timestamp;
+
 use crate::error::Result;
-use crate::model::{Access, Day, Project, RunRecord};
+use crate::model::{Access, Day, Project, RunRecord, RunStatus};
 use crate::settings::StoreSettings;
 use crate::sinks::{Mode, Sink, Store, StoredDays};
 
@@ -32,6 +36,58 @@ pub struct StatusReport {
     pub until: Day,
     pub projects: Vec<ProjectStatus>,
     pub runs: Vec<RunRecord>,
+}
+
+/// Why the store is not healthy, in one sentence; `None` when it is. Unhealthy: a day
+/// the Pageviews API has published (before yesterday) is missing, the last run failed,
+/// was partial or was abandoned, or no run succeeded within `max_age` of `now`.
+pub fn check(
+    report: &StatusReport,
+    today: Day,
+    now: Timestamp,
+    max_age: Duration,
+) -> Option<String> {
+    let published_until = today.yesterday().ok()?.yesterday().ok()?;
+    for p in &report.projects {
+        let missing = p
+            .missing
+            .iter()
+            .find(|(first, _)| *first <= published_until);
+        if let Some((first, _)) = missing {
+            return Some(format!(
+                "{} {} lacks published days from {first} on: run `wikitop sync`",
+                p.project, p.access
+            ));
+        }
+    }
+    if let Some(last) = report.runs.first()
+        && matches!(
+            last.status,
+            RunStatus::Failed | RunStatus::Partial | RunStatus::Abandoned
+        )
+    {
+        return Some(format!(
+            "the last run, `{}`, ended {}{}",
+            last.run_id,
+            last.status.as_str(),
+            last.error
+                .as_deref()
+                .map(|e| format!(": {e}"))
+                .unwrap_or_default()
+        ));
+    }
+    let last_ok = report
+        .runs
+        .iter()
+        .filter(|r| r.status == RunStatus::Ok)
+        .filter_map(|r| r.finished_at)
+        .max();
+    let max = jiff::SignedDuration::try_from(max_age).unwrap_or(jiff::SignedDuration::MAX);
+    let recent = last_ok.is_some_and(|t| now.duration_since(t) <= max);
+    (!recent).then(|| match last_ok {
+        Some(t) => format!("no run succeeded since {t}, more than {max:#} ago"),
+        None => "no run has succeeded yet".to_owned(),
+    })
 }
 
 /// Reads the store's days and latest runs. Opens DuckDB read-only: creates nothing.
@@ -109,6 +165,8 @@ fn ranges(days: &[Day]) -> Vec<(Day, Day)> {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeSet;
+
     use super::*;
     use jiff::civil::date;
 
@@ -145,5 +203,97 @@ mod tests {
         );
         assert_eq!(s.unassessed_days, 3);
         assert_eq!(s.unranked, [(date(2024, 1, 5), date(2024, 1, 5))]);
+    }
+
+    fn run(id: &str, status: RunStatus, finished: &str) -> RunRecord {
+        let at: Timestamp = finished.parse().unwrap();
+        RunRecord {
+            run_id: id.into(),
+            started_at: at,
+            finished_at: Some(at),
+            status,
+            arguments: "sync".into(),
+            days_written: 1,
+            rows_written: 100,
+            http_requests: 3,
+            http_retries: 0,
+            error: (status != RunStatus::Ok).then(|| "2024-01-09: gave up".into()),
+        }
+    }
+
+    /// A store of 2024-01-01..09 checked on 2024-01-11 at noon: 2024-01-10 may not be
+    /// published yet.
+    fn healthy() -> StatusReport {
+        let days = (1..=9).map(|d| date(2024, 1, d)).collect();
+        let stored = StoredDays {
+            project: "en.wikipedia".parse().unwrap(),
+            access: Access::AllAccess,
+            days,
+            unassessed: BTreeSet::new(),
+            unranked: BTreeSet::new(),
+        };
+        StatusReport {
+            since: date(2024, 1, 1),
+            until: date(2024, 1, 10),
+            projects: vec![summarize(stored, date(2024, 1, 1), date(2024, 1, 10)).unwrap()],
+            runs: vec![run("r2", RunStatus::Ok, "2024-01-11T06:00:00Z")],
+        }
+    }
+
+    #[test]
+    fn the_check_fails_on_each_condition_and_passes_a_healthy_store() {
+        let today = date(2024, 1, 11);
+        let now: Timestamp = "2024-01-11T12:00:00Z".parse().unwrap();
+        let day = Duration::from_secs(36 * 3600);
+        assert_eq!(check(&healthy(), today, now, day), None);
+
+        let mut gap = healthy();
+        gap.projects[0] = summarize(
+            StoredDays {
+                project: "en.wikipedia".parse().unwrap(),
+                access: Access::AllAccess,
+                days: [1, 2, 4, 5, 6, 7, 8, 9]
+                    .iter()
+                    .map(|d| date(2024, 1, *d))
+                    .collect(),
+                unassessed: BTreeSet::new(),
+                unranked: BTreeSet::new(),
+            },
+            date(2024, 1, 1),
+            date(2024, 1, 10),
+        )
+        .unwrap();
+        let why = check(&gap, today, now, day).unwrap();
+        assert!(why.contains("from 2024-01-03 on"), "{why}");
+
+        for status in [RunStatus::Failed, RunStatus::Partial, RunStatus::Abandoned] {
+            let mut bad = healthy();
+            bad.runs
+                .insert(0, run("r3", status, "2024-01-11T07:00:00Z"));
+            let why = check(&bad, today, now, day).unwrap();
+            assert!(
+                why.contains("`r3`") && why.contains(status.as_str()),
+                "{why}"
+            );
+        }
+
+        let mut stale = healthy();
+        stale.runs = vec![run("r1", RunStatus::Ok, "2024-01-09T06:00:00Z")];
+        let why = check(&stale, today, now, day).unwrap();
+        assert!(
+            why.contains("no run succeeded since 2024-01-09T06:00:00Z"),
+            "{why}"
+        );
+        stale.runs.clear();
+        assert_eq!(
+            check(&stale, today, now, day).unwrap(),
+            "no run has succeeded yet"
+        );
+        // A run still going is not a failure: the last success counts.
+        let mut running = healthy();
+        running
+            .runs
+            .insert(0, run("r3", RunStatus::Running, "2024-01-11T11:00:00Z"));
+        assert_eq!(check(&running, today, now, day), None);
     }
 }

@@ -10,8 +10,8 @@ use wikitop::export::{ExportInput, Format};
 use wikitop::model::{Access, Day, Named};
 use wikitop::report::ReportInput;
 use wikitop::settings::{
-    DEFAULT_PROJECT, DEFAULT_SINCE, DEFAULT_STATUS_RUNS, DEFAULT_TOP, SinkKind, StatusInput,
-    StatusSettings, StoreInput, SyncInput,
+    DEFAULT_MAX_AGE, DEFAULT_PROJECT, DEFAULT_SINCE, DEFAULT_STATUS_RUNS, DEFAULT_TOP, SinkKind,
+    StatusInput, StatusSettings, StoreInput, SyncInput,
 };
 use wikitop::{Error, Settings};
 
@@ -214,6 +214,13 @@ pub(crate) struct StatusArgs {
     /// How many recent runs to show.
     #[arg(long, default_value_t = DEFAULT_STATUS_RUNS)]
     runs: usize,
+    /// Exit 1 with one sentence when a published day is missing, the last run failed or
+    /// was partial, or no run succeeded within --max-age: for cron, systemd and probes.
+    #[arg(long)]
+    pub(crate) check: bool,
+    /// With --check: how old the last successful run may be, e.g. 36h, 90m, 2d.
+    #[arg(long, value_name = "AGE", requires = "check", default_value = DEFAULT_MAX_AGE)]
+    max_age: String,
 }
 
 impl StatusArgs {
@@ -224,6 +231,8 @@ impl StatusArgs {
                 until: self.until.clone(),
                 runs: Some(self.runs),
                 store: self.store.input(),
+                check: self.check,
+                max_age: Some(self.max_age.clone()),
             },
             today,
         )

@@ -20,7 +20,13 @@ pub(super) async fn run(args: &StatusArgs, today: Day) -> Result<ExitCode, Failu
     )
     .await?;
     print_status(&mut io::stdout().lock(), &report)?;
-    Ok(ExitCode::SUCCESS)
+    let Some(max_age) = settings.check else {
+        return Ok(ExitCode::SUCCESS);
+    };
+    match wikitop::status::check(&report, today, jiff::Timestamp::now(), max_age) {
+        None => Ok(ExitCode::SUCCESS),
+        Some(why) => Ok(super::fail(&format!("check failed: {why}"), 1)),
+    }
 }
 
 fn print_status(out: &mut impl Write, report: &StatusReport) -> io::Result<()> {
