@@ -154,7 +154,8 @@ pub(crate) struct SyncArgs {
     #[arg(long, value_name = "i/n")]
     shard: Option<String>,
     /// Request budget that requests are paced to, and `--dry-run` estimates with, e.g.
-    /// `200/1min` [default: Wikimedia's limit, 200/1min; 600/1min with WIKITOP_ACCESS_TOKEN].
+    /// `200/1min` [default: Wikimedia's limit, 200/1min, with or without
+    /// WIKITOP_ACCESS_TOKEN: raise it to your token's tier, e.g. 600/1min].
     #[arg(long, env = "WIKITOP_RATE", value_name = "N/WINDOW")]
     rate: Option<String>,
     /// Your e-mail or URL, sent in the User-Agent as Wikimedia's policy asks (required

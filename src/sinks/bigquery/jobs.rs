@@ -32,15 +32,17 @@ use serde_json::Value;
 use tracing::{debug, warn};
 
 /// Tries of one API call on transient errors (the library has already retried
-/// connection errors before the request was sent, and idempotent GETs on 503).
-const API_TRIES: u32 = 6;
+/// connection errors before the request was sent, and idempotent GETs on 503): with
+/// the backoff below they span about a minute, as long as a table's update rate limit
+/// ("too many table update operations", about 50 per 10 s) takes to clear.
+const API_TRIES: u32 = 8;
 /// First wait between API tries; doubled each time, with jitter.
 const API_BACKOFF: Duration = Duration::from_millis(500);
 const API_BACKOFF_MAX: Duration = Duration::from_secs(16);
 
 /// Job ids tried for one statement: transient job failures and failed jobs left by an
 /// earlier call each use one.
-const JOB_ATTEMPTS: u32 = 5;
+const JOB_ATTEMPTS: u32 = 8;
 /// Polling `jobs.get`: from fast (small jobs finish in about a second) to a calm pace.
 const POLL_FIRST: Duration = Duration::from_millis(100);
 const POLL_MAX: Duration = Duration::from_secs(2);
@@ -350,6 +352,20 @@ fn retryable_job_error(e: &ErrorProto) -> bool {
     RETRYABLE_JOB_REASONS.contains(&e.reason.as_str())
         // Two runs replacing the same days at once: the loser changed nothing.
         || e.message.contains("concurrent update")
+        // A table's queue of mutating DML statements is full (20 at most): it drains as
+        // the running ones finish (<https://cloud.google.com/bigquery/docs/troubleshoot-quotas>,
+        // "Too many DML statements outstanding against table"); BigQuery gives it no
+        // reason of its own.
+        || e.message.contains("Too many DML statements outstanding")
+}
+
+/// The wait before a failed job's next attempt (1-based): exponential from
+/// `API_BACKOFF`, capped at `API_BACKOFF_MAX`, so `JOB_ATTEMPTS` attempts span about a
+/// minute, as long as a table's update rate limit (about 50 updates per 10 s) or a full
+/// DML queue takes to clear.
+fn job_backoff(attempt: u32) -> Duration {
+    let doubled = API_BACKOFF.saturating_mul(1 << attempt.saturating_sub(1).min(16));
+    doubled.min(API_BACKOFF_MAX).mul_f64(0.5 + fastrand::f64())
 }
 
 /// The result rows of a query, each `{"f":[{"v":…}]}`.
@@ -418,7 +434,7 @@ impl Jobs {
             }
             warn!(job_id, error = %error, "BigQuery job failed; trying again under the next id.");
             if ours {
-                tokio::time::sleep(API_BACKOFF * attempt).await;
+                tokio::time::sleep(job_backoff(attempt)).await;
             }
             attempt += 1;
         }
@@ -768,5 +784,32 @@ mod tests {
             "Could not serialize access to table x due to concurrent update"
         )));
         assert!(!retryable_job_error(&e("invalidQuery", "Syntax error")));
+        // BigQuery's words for a table's update rate limit and a full DML queue.
+        assert!(retryable_job_error(&e(
+            "rateLimitExceeded",
+            "Exceeded rate limits: too many table update operations for this table."
+        )));
+        assert!(retryable_job_error(&e(
+            "invalidQuery",
+            "Resources exceeded during query execution: Too many DML statements outstanding \
+             against table p:d.top_pages, limit is 20."
+        )));
+    }
+
+    /// A failed job's attempts, and a refused call's tries, wait about a minute in all:
+    /// long enough for a table's update rate limit or a full DML queue to clear.
+    #[test]
+    fn retries_span_about_a_minute() {
+        let jobs: f64 = (1..JOB_ATTEMPTS)
+            .map(|a| job_backoff(a).as_secs_f64())
+            .sum();
+        assert!((20.0..=120.0).contains(&jobs), "{jobs} s");
+        let mut wait = API_BACKOFF;
+        let mut calls = Duration::ZERO;
+        for _ in 1..API_TRIES {
+            calls += wait;
+            wait = (wait * 2).min(API_BACKOFF_MAX);
+        }
+        assert!((40..=90).contains(&calls.as_secs()), "{calls:?}");
     }
 }
