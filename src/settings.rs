@@ -43,6 +43,12 @@ impl crate::model::Named for SinkKind {
     }
 }
 
+/// Without a task timeout, a run `running` for a day has lost its process: Cloud Run's
+/// task timeout is at most 24 h in general availability, and a daily run takes minutes.
+pub const DEFAULT_STALE_AFTER: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
+/// Past its task timeout a run gets this long to have its end recorded.
+const STALE_MARGIN: std::time::Duration = std::time::Duration::from_secs(10 * 60);
+
 /// Where the days go.
 #[derive(Debug, Clone)]
 pub enum StoreSettings {
@@ -60,6 +66,9 @@ pub struct BigQuerySettings {
     dataset: String,
     location: Option<String>,
     endpoint: Option<String>,
+    /// How long a run may be `running` before a later run calls it abandoned: the task
+    /// timeout the deployment gives it (`WIKITOP_TASK_TIMEOUT`) plus a margin, else a day.
+    stale_after: std::time::Duration,
 }
 
 fn invalid(what: &'static str, value: &str, why: &str) -> Error {
@@ -160,7 +169,20 @@ impl BigQuerySettings {
             dataset: dataset.to_owned(),
             location: location.map(str::to_owned),
             endpoint: endpoint.map(|e| e.trim_end_matches('/').to_owned()),
+            stale_after: DEFAULT_STALE_AFTER,
         })
+    }
+
+    /// A run's deadline: a task stopped by its timeout leaves its run `running`, which a
+    /// later run may call abandoned once the timeout and a margin have passed.
+    pub fn with_task_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.stale_after = timeout + STALE_MARGIN;
+        self
+    }
+
+    /// How long a run may stay `running` before a later run calls it abandoned.
+    pub fn stale_after(&self) -> std::time::Duration {
+        self.stale_after
     }
 
     pub fn project_id(&self) -> &str {
@@ -292,6 +314,8 @@ pub struct StoreInput {
     pub bq_dataset: Option<String>,
     pub bq_location: Option<String>,
     pub bq_endpoint: Option<String>,
+    /// `WIKITOP_TASK_TIMEOUT`, e.g. `3600s`: the deployment's limit on one run.
+    pub task_timeout: Option<String>,
 }
 
 impl StoreInput {
@@ -306,11 +330,15 @@ impl StoreInput {
                     value: String::new(),
                     why: "`--sink bigquery` needs `--bq-dataset PROJECT.DATASET` (or WIKITOP_BQ_DATASET)".into(),
                 })?;
-                Ok(StoreSettings::BigQuery(BigQuerySettings::new(
+                let settings = BigQuerySettings::new(
                     dataset,
                     self.bq_location.as_deref(),
                     self.bq_endpoint.as_deref(),
-                )?))
+                )?;
+                Ok(StoreSettings::BigQuery(match &self.task_timeout {
+                    Some(t) => settings.with_task_timeout(parse_age("task timeout", t)?),
+                    None => settings,
+                }))
             }
         }
     }
@@ -622,10 +650,10 @@ pub struct StatusSettings {
 /// plus half a day of slack for a late publication and a retry.
 pub const DEFAULT_MAX_AGE: &str = "36h";
 
-/// An age such as `36h`, `90m` or `2d` (jiff's friendly duration format).
-fn parse_age(s: &str) -> Result<std::time::Duration> {
+/// A duration such as `36h`, `90m`, `2d` or `3600s` (jiff's friendly duration format).
+fn parse_age(what: &'static str, s: &str) -> Result<std::time::Duration> {
     let bad = |why: &str| Error::InvalidSetting {
-        what: "--max-age",
+        what,
         value: s.to_owned(),
         why: why.to_owned(),
     };
@@ -656,7 +684,12 @@ impl StatusSettings {
         }
         let check = input
             .check
-            .then(|| parse_age(input.max_age.as_deref().unwrap_or(DEFAULT_MAX_AGE)))
+            .then(|| {
+                parse_age(
+                    "--max-age",
+                    input.max_age.as_deref().unwrap_or(DEFAULT_MAX_AGE),
+                )
+            })
             .transpose()?;
         Ok(StatusSettings {
             since,

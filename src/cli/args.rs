@@ -98,6 +98,10 @@ pub(crate) struct StoreArgs {
     /// BigQuery API endpoint, for an emulator.
     #[arg(long, env = "WIKITOP_BQ_ENDPOINT", value_name = "URL", hide = true)]
     bq_endpoint: Option<String>,
+    /// The deployment's time limit on one run (e.g. 3600s, as Cloud Run's task timeout):
+    /// a run `running` longer than that (plus 10 min) is called abandoned [default: 24h].
+    #[arg(long, env = "WIKITOP_TASK_TIMEOUT", value_name = "DURATION")]
+    task_timeout: Option<String>,
 }
 
 impl StoreArgs {
@@ -108,6 +112,7 @@ impl StoreArgs {
             bq_dataset: self.bq_dataset.clone(),
             bq_location: self.bq_location.clone(),
             bq_endpoint: self.bq_endpoint.clone().filter(|s| !s.is_empty()),
+            task_timeout: self.task_timeout.clone().filter(|s| !s.is_empty()),
         }
     }
 }

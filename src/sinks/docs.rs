@@ -147,6 +147,26 @@ mod tests {
         }
     }
 
+    /// Terraform stamps `top_pages` with the version this build writes, read from this
+    /// file, so a dataset it creates needs no migration on the first run.
+    #[test]
+    fn terraform_stamps_the_current_schema_version() {
+        let wanted = format!(
+            "{{\n  \"label\": \"{}\",\n  \"version\": {}\n}}\n",
+            crate::sinks::bigquery::VERSION_LABEL,
+            crate::sinks::schema::SCHEMA_VERSION
+        );
+        check_file("schema/schema_version.json", &wanted);
+        let main = std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/terraform/main.tf"),
+        )
+        .unwrap();
+        assert!(
+            main.contains("../../schema/schema_version.json"),
+            "main.tf reads it"
+        );
+    }
+
     #[test]
     fn readme_tables_follow_the_definition() {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md");

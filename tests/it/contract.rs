@@ -1222,6 +1222,45 @@ async fn bigquery_a_newer_dataset_is_refused() {
     );
 }
 
+/// A run knows its deadline: with the deployment's task timeout at 48 h, a run started
+/// 30 h before the next is alive (a long task), not abandoned; past 48 h and the margin,
+/// it is.
+#[tokio::test]
+async fn bigquery_the_stale_run_cutoff_is_the_task_timeout() {
+    let store = Bq::new("deadline").await;
+    let settings = store
+        .settings()
+        .with_task_timeout(std::time::Duration::from_secs(48 * 3600));
+    let hour = 3_600_000_000;
+    let base = 1_700_000_000_000_000;
+    let mut sink = BigQuerySink::open(&settings, wikitop::sinks::Mode::Write)
+        .await
+        .expect("open");
+    for (id, started) in [("run-long", base), ("run-killed", base - 20 * hour)] {
+        sink.record_run(&run(id, started, RunStatus::Running, None))
+            .await
+            .expect("record a run");
+    }
+    let next = run("run-next", base + 30 * hour, RunStatus::Running, None);
+    sink.record_run(&next).await.expect("record the next run");
+    let mut statuses: Vec<(String, RunStatus)> = sink
+        .recent_runs(10)
+        .await
+        .expect("recent runs")
+        .into_iter()
+        .map(|r| (r.run_id, r.status))
+        .collect();
+    statuses.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(
+        statuses,
+        [
+            ("run-killed".to_owned(), RunStatus::Abandoned),
+            ("run-long".to_owned(), RunStatus::Running),
+            ("run-next".to_owned(), RunStatus::Running),
+        ]
+    );
+}
+
 /// A dataset as the first release left it (today's tables, no version label) is read as
 /// it is when opened to read, then stamped with the current version by `open`, keeping
 /// every row and its other labels.

@@ -313,8 +313,9 @@ impl Sink for BigQuerySink {
         let params = vec![string_param("run", &rows::run_json(run))];
         let mut statements = vec![(base_id.clone(), self.merge_run.as_str(), params)];
         if run.status == RunStatus::Running {
-            let started = run.started_at.as_microsecond().to_string();
-            let params = vec![scalar_param("started", "INT64", &started)];
+            let stale = i64::try_from(self.settings.stale_after().as_micros()).unwrap_or(i64::MAX);
+            let cutoff = run.started_at.as_microsecond().saturating_sub(stale);
+            let params = vec![scalar_param("cutoff", "INT64", &cutoff.to_string())];
             statements.push((
                 format!("{base_id}_abandon"),
                 &self.abandon_stale_runs,

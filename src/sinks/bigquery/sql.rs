@@ -78,18 +78,14 @@ pub(super) fn merge_run(table: &str) -> String {
     )
 }
 
-/// A run still `running` this long after it started has lost its process: no run lasts
-/// that long (Cloud Run stops a task after at most 24 h). Younger ones may be shards
-/// running right now, so they are left alone.
-pub(super) const STALE_RUN_HOURS: u32 = 24;
-
-/// Marks `abandoned` the runs `running` since more than `STALE_RUN_HOURS` before the
-/// INT64 parameter `@started` (microseconds).
+/// Marks `abandoned` the runs `running` since before the INT64 parameter `@cutoff`
+/// (microseconds): a run started longer ago than the deployment's task timeout (plus a
+/// margin; `BigQuerySettings::stale_after`) has lost its process. Younger ones may be
+/// shards running right now, so they are left alone.
 pub(super) fn abandon_stale_runs(table: &str) -> String {
     format!(
         "UPDATE {table} SET `status` = '{abandoned}' \
-         WHERE `status` = '{running}' \
-         AND `started_at` < TIMESTAMP_SUB(TIMESTAMP_MICROS(@started), INTERVAL {STALE_RUN_HOURS} HOUR)",
+         WHERE `status` = '{running}' AND `started_at` < TIMESTAMP_MICROS(@cutoff)",
         abandoned = RunStatus::Abandoned.as_str(),
         running = RunStatus::Running.as_str(),
     )
