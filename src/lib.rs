@@ -42,10 +42,16 @@ pub use status::{StatusReport, status};
 
 use sinks::{Mode, Store};
 
+/// The last line of every run, with its `status` (`ok`, `partial` or `failed`): the
+/// deployment's log-based metric and alerts count it (`run_finished_message` in
+/// `deploy/terraform/monitoring.tf`).
+pub const RUN_FINISHED: &str = "Run finished.";
+
 /// Makes the store complete for the settings' range: fetches and stores every day it
 /// lacks (all days with `force`; with `rejudge`, judges the stored days again and
-/// fetches nothing), and records the run in `ingest_runs`.
-pub async fn sync(settings: &Settings, reporter: Arc<dyn Progress>) -> Result<RunOutcome> {
+/// fetches nothing), and records the run in `ingest_runs`. Ends by logging
+/// [`RUN_FINISHED`], except for a dry run.
+pub async fn sync(settings: &Settings, progress: Arc<dyn Progress>) -> Result<RunOutcome> {
     // A dry run changes nothing: it reads the store as it is (no migration, no ledger).
     let mode = if settings.dry_run {
         Mode::DryRun
@@ -54,10 +60,42 @@ pub async fn sync(settings: &Settings, reporter: Arc<dyn Progress>) -> Result<Ru
     } else {
         Mode::Write
     };
-    let mut store = Store::open(&settings.store, mode).await?;
-    // Boxed: the pipeline's future is large, and callers (tests, the scheduler) may
-    // poll it on a thread with a small stack.
-    Box::pin(pipeline::run(settings, &mut store, reporter)).await
+    let result = match Store::open(&settings.store, mode).await {
+        // Boxed: the pipeline's future is large, and callers (tests, the scheduler) may
+        // poll it on a thread with a small stack.
+        Ok(mut store) => Box::pin(pipeline::run(settings, &mut store, progress)).await,
+        Err(e) => Err(e),
+    };
+    if !settings.dry_run {
+        log_finished(&result);
+    }
+    result
+}
+
+/// Logs [`RUN_FINISHED`] with the run's status and counts, at the level its status
+/// calls for.
+fn log_finished(result: &Result<RunOutcome>) {
+    let o = match result {
+        Ok(o) => o,
+        Err(e) => {
+            tracing::error!(status = "failed", error = %e, "{RUN_FINISHED}");
+            return;
+        }
+    };
+    let status = o.status().as_str();
+    let (planned, written, failed) = (o.days_planned, o.days_written, o.days_failed.len());
+    macro_rules! finished {
+        ($level:ident) => {
+            tracing::$level!(status, run_id = %o.run_id, days_planned = planned,
+                days_written = written, days_failed = failed, rows_written = o.rows_written,
+                "{RUN_FINISHED}")
+        };
+    }
+    match o.status() {
+        model::RunStatus::Ok => finished!(info),
+        model::RunStatus::Partial => finished!(warn),
+        _ => finished!(error),
+    }
 }
 
 /// Today's date in UTC, the clock every range is checked against.

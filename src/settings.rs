@@ -43,8 +43,9 @@ impl crate::model::Named for SinkKind {
     }
 }
 
-/// Without a task timeout, a run `running` for a day has lost its process: Cloud Run's
-/// task timeout is at most 24 h in general availability, and a daily run takes minutes.
+/// Without a task timeout, a run `running` for a day has lost its process: a daily run
+/// takes minutes and a backfill hours. A deployment whose tasks may run longer (Cloud Run
+/// allows up to 168 h) says so with `WIKITOP_TASK_TIMEOUT`, as the Terraform here does.
 pub const DEFAULT_STALE_AFTER: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
 /// Past its task timeout a run gets this long to have its end recorded.
 const STALE_MARGIN: std::time::Duration = std::time::Duration::from_secs(10 * 60);

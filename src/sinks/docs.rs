@@ -167,6 +167,18 @@ mod tests {
         );
     }
 
+    /// The alerts count the line every run ends with: Terraform names it as the binary
+    /// logs it.
+    #[test]
+    fn terraform_counts_the_line_runs_end_with() {
+        let monitoring = std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/terraform/monitoring.tf"),
+        )
+        .unwrap();
+        let wanted = format!("run_finished_message = \"{}\"", crate::RUN_FINISHED);
+        assert!(monitoring.contains(&wanted), "{wanted}");
+    }
+
     #[test]
     fn readme_tables_follow_the_definition() {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md");

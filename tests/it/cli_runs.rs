@@ -388,3 +388,32 @@ fn schedule_stopped_mid_sync_exits_0_quickly_and_leaves_only_whole_days() {
     );
     assert_store_matches(&db, &fake, "en.wikipedia", &stored, 100);
 }
+
+/// Every run ends with the line the deployment's alerts count (`Run finished.`), in
+/// Cloud Logging's JSON, with its status: `ok` for a good run, `failed` when the store
+/// cannot even be opened.
+#[test]
+fn a_run_ends_with_the_line_the_alerts_count() {
+    let fake = FakeWiki::start_blocking(Config::fixture()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let finished = |db: &std::path::Path| {
+        let out = command(&fake, db, &["sync", "--date", "2023-04-01"])
+            .env("WIKITOP_LOG_FORMAT", "json")
+            .output()
+            .unwrap();
+        text(&out.stderr)
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .filter(|l| l["message"] == wikitop::RUN_FINISHED)
+            .map(|l| (l["severity"].clone(), l["status"].clone()))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        finished(&dir.path().join("w.duckdb")),
+        [("INFO".into(), "ok".into())]
+    );
+    assert_eq!(
+        finished(&dir.path().join("no-such-dir/w.duckdb")),
+        [("ERROR".into(), "failed".into())]
+    );
+}
