@@ -302,12 +302,28 @@ fn attach(path: &Path, read_only: bool) -> Result<Connection> {
     } else {
         ("", WRITE_MEMORY_LIMIT)
     };
+    let spill = spill_directory(path)
+        .display()
+        .to_string()
+        .replace('\'', "''");
     conn.execute_batch(&format!(
-        "SET memory_limit = '{limit}'; SET threads = 1; \
+        "SET memory_limit = '{limit}'; SET threads = 1; SET temp_directory = '{spill}'; \
          ATTACH '{literal}' AS store (ROW_GROUP_SIZE {ROW_GROUP_SIZE}{mode}); USE store;"
     ))
     .map_err(|e| classify_open(path, e))?;
     Ok(conn)
+}
+
+/// Where this process's DuckDB spills what its pool cannot hold: beside the store, one
+/// directory per process. DuckDB's default for a store ATTACHed to an in-memory
+/// database is `.tmp` in the working directory, where two wikitop processes (a
+/// scheduled run and a `status`, or parallel tests) wrote spill files of the same names
+/// over each other: DuckDB 1.5.6 then crashed (SIGSEGV in its string storage) or read
+/// back corrupt blocks, silently storing NULLs.
+fn spill_directory(path: &Path) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(format!(".{}.tmp", std::process::id()));
+    PathBuf::from(name)
 }
 
 /// A file DuckDB cannot open. A wikitop run holding it was recognised by the lock file
@@ -476,5 +492,33 @@ impl Sink for DuckDbSink {
             [limit as i64],
         )?;
         Ok(rows.into_iter().map(RunRecord::from).collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each process spills beside its store, never into a working directory that
+    /// another wikitop process may share.
+    #[test]
+    fn a_process_spills_beside_its_store() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("w.duckdb");
+        for mode in [Mode::Write, Mode::Read] {
+            let sink = DuckDbSink::open(&path, mode).unwrap();
+            let spill: String = sink
+                .conn
+                .query_row("SELECT current_setting('temp_directory')", [], |r| r.get(0))
+                .unwrap();
+            assert_eq!(spill, spill_directory(&path).display().to_string());
+            assert!(spill.starts_with(&path.display().to_string()), "{spill}");
+        }
+        let left: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        // DuckDB makes the directory only to spill, and removes it on close.
+        assert!(!left.iter().any(|f| f.ends_with(".tmp")), "{left:?}");
     }
 }
