@@ -42,15 +42,17 @@ pub use status::{StatusReport, status};
 
 use sinks::{Mode, Store};
 
-/// The last line of every run, with its `status` (`ok`, `partial` or `failed`): the
-/// deployment's log-based metric and alerts count it (`run_finished_message` in
-/// `deploy/terraform/monitoring.tf`).
+/// The last line of every run that opened its store, with its `status` (`ok`, `partial`
+/// or `failed`): the deployment's log-based metric and alerts count it
+/// (`run_finished_message` in `deploy/terraform/monitoring.tf`). A store that cannot be
+/// opened ends the process with one sentence and a non-zero exit, which the deployment
+/// sees as a failed execution.
 pub const RUN_FINISHED: &str = "Run finished.";
 
 /// Makes the store complete for the settings' range: fetches and stores every day it
 /// lacks (all days with `force`; with `rejudge`, judges the stored days again and
 /// fetches nothing), and records the run in `ingest_runs`. Ends by logging
-/// [`RUN_FINISHED`], except for a dry run.
+/// [`RUN_FINISHED`] once the store is open, except for a dry run.
 pub async fn sync(settings: &Settings, progress: Arc<dyn Progress>) -> Result<RunOutcome> {
     // A dry run changes nothing: it reads the store as it is (no migration, no ledger).
     let mode = if settings.dry_run {
@@ -60,12 +62,10 @@ pub async fn sync(settings: &Settings, progress: Arc<dyn Progress>) -> Result<Ru
     } else {
         Mode::Write
     };
-    let result = match Store::open(&settings.store, mode).await {
-        // Boxed: the pipeline's future is large, and callers (tests, the scheduler) may
-        // poll it on a thread with a small stack.
-        Ok(mut store) => Box::pin(pipeline::run(settings, &mut store, progress)).await,
-        Err(e) => Err(e),
-    };
+    let mut store = Store::open(&settings.store, mode).await?;
+    // Boxed: the pipeline's future is large, and callers (tests, the scheduler) may poll
+    // it on a thread with a small stack.
+    let result = Box::pin(pipeline::run(settings, &mut store, progress)).await;
     if !settings.dry_run {
         log_finished(&result);
     }

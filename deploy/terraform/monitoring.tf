@@ -2,7 +2,8 @@
 # var.alert_email:
 #   wikitop run failed         a task ended `failed` or `partial` (its last log line),
 #                              or Cloud Run counted a failed execution (a crash, an
-#                              out-of-memory kill or a timeout that logged nothing);
+#                              out-of-memory kill, a timeout, or a store it could not
+#                              open: all log no such line);
 #   wikitop: no successful run no task ended `ok` for var.max_hours_without_success.
 # Both read the line every task logs when it ends: message "Run finished." with the
 # field `status` = ok | partial | failed (JSON on stderr, WIKITOP_LOG_FORMAT=json).
