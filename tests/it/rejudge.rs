@@ -164,14 +164,7 @@ async fn rejudging_a_duckdb_store_equals_syncing_it_with_the_same_judging() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rejudging_a_bigquery_dataset_equals_syncing_it_with_the_same_judging() {
-    let endpoint = std::env::var("WIKITOP_TEST_BQ_ENDPOINT").unwrap_or_default();
-    assert!(
-        !endpoint.is_empty(),
-        "WIKITOP_TEST_BQ_ENDPOINT is not set: run `make test`, or `bash scripts/bqemu.sh run -- cargo test`"
-    );
-    let project =
-        std::env::var("WIKITOP_TEST_BQ_PROJECT").unwrap_or_else(|_| "test-project".to_owned());
-    let dataset = format!("{project}.wikitop_rejudge_{}", std::process::id());
+    let (endpoint, dataset) = emulator_dataset("rejudge");
     let bigquery = BigQuerySettings::new(&dataset, None, Some(&endpoint)).expect("dataset");
     rejudging_equals_syncing(StoreSettings::BigQuery(bigquery)).await;
 }

@@ -334,18 +334,11 @@ async fn a_report_shows_the_figures_that_independent_sql_computes() {
 /// The same days synced into BigQuery (the emulator) give the same report.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_report_from_bigquery_equals_the_report_from_duckdb() {
-    let endpoint = std::env::var("WIKITOP_TEST_BQ_ENDPOINT").unwrap_or_default();
-    assert!(
-        !endpoint.is_empty(),
-        "WIKITOP_TEST_BQ_ENDPOINT is not set: run `make test`, or `bash scripts/bqemu.sh run -- cargo test`"
-    );
-    let project =
-        std::env::var("WIKITOP_TEST_BQ_PROJECT").unwrap_or_else(|_| "test-project".to_owned());
+    let (endpoint, dataset) = emulator_dataset("report");
     let fake = FakeWiki::start(Config::realistic(5)).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("w.duckdb");
     synced_store(&fake, &db).await;
-    let dataset = format!("{project}.wikitop_report_{}", std::process::id());
     let bigquery = BigQuerySettings::new(&dataset, None, Some(&endpoint)).expect("dataset");
     for (since, until) in [
         (SINCE, GAP.yesterday().unwrap()),

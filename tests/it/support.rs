@@ -320,3 +320,18 @@ fn feed_positions(
         .flat_map(|(i, (_, names))| names.into_iter().map(move |n| (n.to_owned(), i as u32 + 1)))
         .collect()
 }
+
+/// The BigQuery emulator `make test` starts, and a dataset of its project named for
+/// `test` and this process: `(endpoint, "project.dataset")`. Without the emulator the
+/// test fails, never passes silently.
+pub fn emulator_dataset(test: &str) -> (String, String) {
+    let endpoint = std::env::var("WIKITOP_TEST_BQ_ENDPOINT").unwrap_or_default();
+    assert!(
+        !endpoint.is_empty(),
+        "WIKITOP_TEST_BQ_ENDPOINT is not set: run `make test`, or `bash scripts/bqemu.sh run -- cargo test`"
+    );
+    let project =
+        std::env::var("WIKITOP_TEST_BQ_PROJECT").unwrap_or_else(|_| "test-project".to_owned());
+    let dataset = format!("{project}.wikitop_{test}_{}", std::process::id());
+    (endpoint, dataset)
+}

@@ -198,6 +198,17 @@ impl BigQuerySink {
     }
 }
 
+/// `@project`, `@access`, `@from` and `@to`: the days of one (project, access) that
+/// `stored_days` and `read_days` select.
+fn range_params(project: &Project, access: Access, from: Day, to: Day) -> Vec<QueryParameter> {
+    vec![
+        string_param("project", project.as_str()),
+        string_param("access", access.as_str()),
+        rows::scalar_param("from", "DATE", &from.to_string()),
+        rows::scalar_param("to", "DATE", &to.to_string()),
+    ]
+}
+
 fn decode<T>(what: &str, result: std::result::Result<T, String>) -> Result<T> {
     result.map_err(|detail| {
         Error::store(
@@ -229,12 +240,7 @@ impl Sink for BigQuerySink {
     ) -> Result<BTreeSet<Day>> {
         let what = "listing the days stored in BigQuery";
         let sql = sql::stored_days(&sql::table_path(&self.settings, TOP_PAGES.name));
-        let params = vec![
-            string_param("project", project.as_str()),
-            string_param("access", access.as_str()),
-            rows::scalar_param("from", "DATE", &from.to_string()),
-            rows::scalar_param("to", "DATE", &to.to_string()),
-        ];
+        let params = range_params(project, access, from, to);
         let result = self.query(what, &sql, params).await?;
         result
             .iter()
@@ -251,12 +257,7 @@ impl Sink for BigQuerySink {
     ) -> Result<Vec<TopPageRow>> {
         let what = "reading stored days from BigQuery";
         let sql = sql::read_days(&sql::table_path(&self.settings, TOP_PAGES.name));
-        let params = vec![
-            string_param("project", project.as_str()),
-            string_param("access", access.as_str()),
-            rows::scalar_param("from", "DATE", &from.to_string()),
-            rows::scalar_param("to", "DATE", &to.to_string()),
-        ];
+        let params = range_params(project, access, from, to);
         let result = self.query(what, &sql, params).await?;
         result
             .iter()
