@@ -224,6 +224,32 @@ impl FromStr for PageStatus {
     }
 }
 
+/// A Wikidata item such as `Q42`: the topic a page is about, the same on every wiki
+/// (`Elon_Musk`, `埃隆·马斯克` and `एलन_मस्क` are all `Q317521`). Wikibase sets it as the
+/// page property `wikibase_item` on every page linked to an item. Kept as its number, so
+/// the run's page cache stays small and only a well-formed id can exist.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct WikidataId(std::num::NonZeroU64);
+
+impl FromStr for WikidataId {
+    type Err = String;
+
+    /// `Q` and a number without sign or leading zero, as Wikibase mints them.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        s.strip_prefix('Q')
+            .filter(|n| !n.starts_with('0') && n.bytes().all(|b| b.is_ascii_digit()))
+            .and_then(|n| n.parse().ok())
+            .map(WikidataId)
+            .ok_or_else(|| format!("`{s}` is not a Wikidata item id"))
+    }
+}
+
+impl fmt::Display for WikidataId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Q{}", self.0)
+    }
+}
+
 /// The categories of the page an article name resolves to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PageInfo {
@@ -232,6 +258,9 @@ pub struct PageInfo {
     pub page_id: Option<i64>,
     pub namespace: Option<i32>,
     pub status: PageStatus,
+    /// The page's Wikidata item (a redirect's is its target's); `None` when the page does
+    /// not exist or is linked to no item.
+    pub wikidata_id: Option<WikidataId>,
     /// Visible categories without the `Category:` prefix, sorted, no duplicates.
     pub categories: Vec<String>,
     /// Hidden (maintenance) categories, same form.
@@ -247,6 +276,7 @@ impl PageInfo {
             page_id: None,
             namespace: None,
             status,
+            wikidata_id: None,
             categories: Vec::new(),
             hidden_categories: Vec::new(),
             fetched_at,
@@ -395,5 +425,27 @@ mod tests {
             "en.wikipedia".parse::<Project>().unwrap().host(),
             "en.wikipedia.org"
         );
+    }
+
+    #[test]
+    fn wikidata_ids_are_q_and_a_number() {
+        for ok in ["Q1", "Q42", "Q317521", "Q18446744073709551615"] {
+            let id: WikidataId = ok.parse().unwrap();
+            assert_eq!(id.to_string(), ok);
+        }
+        for bad in [
+            "", "Q", "Q0", "Q042", "q42", "Q-1", "Q+1", "P31", "Q4 2", " Q42", "Q1e3",
+        ] {
+            assert!(bad.parse::<WikidataId>().is_err(), "{bad}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_string_either_round_trips_or_is_refused(s in "\\PC{0,12}|Q[0-9]{1,22}") {
+            if let Ok(id) = s.parse::<WikidataId>() {
+                proptest::prop_assert_eq!(id.to_string(), s);
+            }
+        }
     }
 }

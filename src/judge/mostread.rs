@@ -136,6 +136,7 @@ mod tests {
             page_id: Some(1),
             namespace: ns,
             status,
+            wikidata_id: None,
             categories: vec![],
             hidden_categories: vec![],
             fetched_at: Timestamp::UNIX_EPOCH,

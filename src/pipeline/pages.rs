@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use jiff::{Timestamp, ToSpan};
 
-use crate::model::{Day, PageInfo, PageStatus};
+use crate::model::{Day, PageInfo, PageStatus, WikidataId};
 
 /// Days a resolved page is kept after the last day that wanted it. A top-100 article
 /// that comes back within this many days costs nothing; one that comes back later is
@@ -35,6 +35,7 @@ struct CompactPage {
     page_id: Option<i64>,
     namespace: Option<i32>,
     status: PageStatus,
+    wikidata_id: Option<WikidataId>,
     categories: Box<[u32]>,
     hidden: Box<[u32]>,
     fetched_at: Timestamp,
@@ -129,6 +130,7 @@ impl PageCache {
             page_id: page.page_id,
             namespace: page.namespace,
             status: page.status,
+            wikidata_id: page.wikidata_id,
             categories: self.intern(&page.categories),
             hidden: self.intern(&page.hidden_categories),
             fetched_at: page.fetched_at,
@@ -181,6 +183,7 @@ impl PageCache {
             page_id: page.page_id,
             namespace: page.namespace,
             status: page.status,
+            wikidata_id: page.wikidata_id,
             categories: names(&page.categories),
             hidden_categories: names(&page.hidden),
             fetched_at: page.fetched_at,
@@ -210,6 +213,7 @@ mod tests {
             page_id: Some(1),
             namespace: Some(0),
             status: PageStatus::Ok,
+            wikidata_id: Some("Q7".parse().expect("an item")),
             categories: categories.iter().map(|c| (*c).to_owned()).collect(),
             hidden_categories: vec!["Living people".to_owned()],
             fetched_at: Timestamp::UNIX_EPOCH,

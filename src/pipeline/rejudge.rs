@@ -147,6 +147,7 @@ fn page_of(r: &TopPageRow) -> PageInfo {
         page_id: r.page_id,
         namespace: r.namespace,
         status: r.page_status,
+        wikidata_id: r.wikidata_id,
         categories: r.categories.clone(),
         hidden_categories: r.hidden_categories.clone(),
         fetched_at: r.categories_fetched_at,

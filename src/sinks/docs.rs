@@ -67,12 +67,7 @@ pub(crate) fn readme_tables() -> String {
         }
     }
     for view in VIEWS {
-        let columns = view
-            .columns
-            .iter()
-            .map(|c| format!("`{c}`"))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let columns = ticked(view.columns);
         let shape = match view.kind {
             ViewKind::Unnest { unnest, element } => {
                 format!("Columns {columns}, and `{element}` (one element of `{unnest}`).")
@@ -83,16 +78,20 @@ pub(crate) fn readme_tables() -> String {
                 order_by,
             } => format!(
                 "One row per {columns} of the rows where `{condition}`, with {}; ordered by {}.",
-                aggregates
-                    .iter()
-                    .map(|(name, expr)| format!("`{name}` = `{expr}`"))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                order_by
-                    .iter()
-                    .map(|c| format!("`{c}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                code_list(aggregates),
+                ticked(order_by)
+            ),
+            ViewKind::AcrossWikis {
+                condition,
+                per_wiki,
+                aggregates,
+                order_by,
+            } => format!(
+                "One row per {columns} over every project: the rows where `{condition}`, grouped \
+                 per wiki into {}, then per {columns} into {}; ordered by {}.",
+                code_list(per_wiki),
+                code_list(aggregates),
+                ticked(order_by)
             ),
         };
         out.push_str(&format!(
@@ -103,6 +102,23 @@ pub(crate) fn readme_tables() -> String {
     out.push('\n');
     out.push_str(README_END);
     out
+}
+
+/// `a`, `b`, … for the README.
+fn ticked(names: &[&str]) -> String {
+    names
+        .iter()
+        .map(|c| format!("`{c}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `name` = `expression`, …, for the README.
+fn code_list(list: &[(&str, &str)]) -> String {
+    list.iter()
+        .map(|(name, expr)| format!("`{name}` = `{expr}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// `readme` with its generated part replaced by `tables`; `None` without the markers.

@@ -1,5 +1,5 @@
 //! The one definition of wikitop's tables: `top_pages`, `ingest_runs` and the views
-//! `top_page_categories` and `top_articles` — columns, types, modes, descriptions, key,
+//! `top_page_categories`, `top_articles` and `world_top` — columns, types, modes, descriptions, key,
 //! partitioning and clustering — and the one row type of each table, declared by the
 //! same `table!` line as its column, with where its value comes from.
 //!
@@ -17,7 +17,7 @@ pub mod migrations;
 
 use jiff::Timestamp;
 
-use crate::model::{Day, DayBatch, PageStatus, RunRecord, RunStatus, TopRow};
+use crate::model::{Day, DayBatch, PageStatus, RunRecord, RunStatus, TopRow, WikidataId};
 
 pub use self::migrations::SCHEMA_VERSION;
 
@@ -98,6 +98,16 @@ pub enum ViewKind {
     /// expression is SQL valid in DuckDB and GoogleSQL alike.
     PerPage {
         condition: &'static str,
+        aggregates: &'static [(&'static str, &'static str)],
+        order_by: &'static [&'static str],
+    },
+    /// One row per group of `columns` across every project: the rows where `condition`
+    /// holds are first grouped per `columns` and `project` into `per_wiki` (name,
+    /// expression), then those per-wiki rows per `columns` into `aggregates`, which may
+    /// read `project` and the `per_wiki` names. Same SQL in DuckDB and GoogleSQL.
+    AcrossWikis {
+        condition: &'static str,
+        per_wiki: &'static [(&'static str, &'static str)],
         aggregates: &'static [(&'static str, &'static str)],
         order_by: &'static [&'static str],
     },
@@ -269,6 +279,17 @@ macro_rules! cell_by_name {
     )*};
 }
 cell_by_name!(PageStatus, RunStatus);
+
+/// Stored as its text, `Q42`, as Wikidata and every tool that joins on it writes it.
+impl Cell for WikidataId {
+    const TYPE: ColumnType = ColumnType::String;
+    fn to_value(&self) -> Value {
+        Value::String(self.to_string())
+    }
+    fn from_value(value: Value) -> Result<Self, String> {
+        String::from_value(value)?.parse()
+    }
+}
 
 impl<T: Cell> Cell for Option<T> {
     const TYPE: ColumnType = T::TYPE;
@@ -482,6 +503,16 @@ table! {
                 that list, and on days judged before schema version 4 until `sync --rejudge`.",
                 note: "A day's \"Top read\" list is `WHERE mostread_rank IS NOT NULL`."
                 <- row.assessment.mostread_rank;
+            wikidata_id: Option<WikidataId> = "The page's Wikidata item, e.g. Q42: the same topic \
+                on every wiki (the page property wikibase_item; a redirect's is its target's). \
+                NULL when the page does not exist (missing, special, invalid, no_title) or is \
+                linked to no item, and on days stored before schema version 5 until they are \
+                filled.",
+                note: "Read in the same Action API requests as the categories \
+                (`prop=categories|pageprops&ppprop=wikibase_item`): it costs no request. Days \
+                stored before version 5 are filled by `sync --fill-wikidata` (one request per \
+                50 distinct pages) or `sync --force`. The view `world_top` joins the wikis on it."
+                <- row.page.wikidata_id;
     }
 }
 
@@ -575,11 +606,46 @@ pub const TOP_ARTICLES: View = View {
     },
 };
 
+/// What the world read: one row per day and Wikidata item over every wiki in the store.
+pub const WORLD_TOP: View = View {
+    name: "world_top",
+    description: "What the world read: one row per date, access and Wikidata item over every \
+        project in the store, views summed over the rows that count as articles (is_article, \
+        not suspect_automated; a redirect and its target both counted), ranked by them. A \
+        lower bound: a topic counts only on the wikis whose stored top list it reached.",
+    from: &TOP_PAGES,
+    columns: &["date", "access", "wikidata_id"],
+    kind: ViewKind::AcrossWikis {
+        condition: "wikidata_id IS NOT NULL AND is_article AND NOT suspect_automated",
+        per_wiki: &[
+            ("wiki_views", "CAST(SUM(views) AS BIGINT)"),
+            ("wiki_title", "MIN(title)"),
+        ],
+        aggregates: &[
+            (
+                "world_rank",
+                "RANK() OVER (PARTITION BY date, access ORDER BY SUM(wiki_views) DESC)",
+            ),
+            ("views", "CAST(SUM(wiki_views) AS BIGINT)"),
+            ("wikis", "COUNT(*)"),
+            (
+                "projects",
+                "ARRAY_AGG(project ORDER BY wiki_views DESC, project)",
+            ),
+            (
+                "titles",
+                "ARRAY_AGG(wiki_title ORDER BY wiki_views DESC, project)",
+            ),
+        ],
+        order_by: &["date", "access", "world_rank", "wikidata_id"],
+    },
+};
+
 /// Every table, in the order they are created.
 pub const TABLES: [&Table; 2] = [&TOP_PAGES, &INGEST_RUNS];
 
 /// Every view, created after the tables.
-pub const VIEWS: [&View; 2] = [&TOP_PAGE_CATEGORIES, &TOP_ARTICLES];
+pub const VIEWS: [&View; 3] = [&TOP_PAGE_CATEGORIES, &TOP_ARTICLES, &WORLD_TOP];
 
 #[cfg(test)]
 mod tests {
@@ -631,6 +697,19 @@ mod tests {
                     }
                     &[]
                 }
+                ViewKind::AcrossWikis {
+                    per_wiki,
+                    aggregates,
+                    ..
+                } => {
+                    for (name, _) in per_wiki {
+                        assert!(view.from.column(name).is_none(), "{}: {name}", view.name);
+                    }
+                    for (name, _) in aggregates {
+                        assert!(!view.columns.contains(name), "{}: {name}", view.name);
+                    }
+                    &["project"]
+                }
             };
             for c in view.columns.iter().chain(extra) {
                 assert!(view.from.column(c).is_some(), "{}: {c}", view.name);
@@ -645,6 +724,7 @@ mod tests {
             page_id: Some(9_007_199_254_740_993),
             namespace: None,
             status: PageStatus::Redirect,
+            wikidata_id: Some("Q42".parse().unwrap()),
             categories: vec!["A".into(), "B".into()],
             hidden_categories: vec![],
             fetched_at: Timestamp::from_microsecond(1_680_307_200_123_456).unwrap(),

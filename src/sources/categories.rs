@@ -1,6 +1,7 @@
-//! Categories of up to 50 pages per Action API request, merged across `continue` rounds
-//! and mapped back to the article names the Pageviews API served.
-//! <https://www.mediawiki.org/wiki/API:Categories>, <https://www.mediawiki.org/wiki/API:Continue>
+//! Categories and the Wikidata item of up to 50 pages per Action API request, merged
+//! across `continue` rounds and mapped back to the article names the Pageviews API served.
+//! <https://www.mediawiki.org/wiki/API:Categories>, <https://www.mediawiki.org/wiki/API:Pageprops>,
+//! <https://www.mediawiki.org/wiki/API:Continue>
 //!
 //! `cllimit=max` (500) counts category rows across the whole batch, so one batch of
 //! 50 pages usually takes 2–3 rounds; a page's categories may be split between rounds.
@@ -17,7 +18,7 @@ use serde::Deserialize;
 
 use crate::error::{Error, Result};
 use crate::http::{Fetched, Http, Lane, Method, Verdict};
-use crate::model::{PageInfo, PageStatus};
+use crate::model::{PageInfo, PageStatus, WikidataId};
 
 /// MediaWiki refuses more titles per request for non-bot clients.
 pub(crate) const MAX_TITLES_PER_REQUEST: usize = 50;
@@ -144,6 +145,18 @@ pub(crate) struct Page {
     pub invalid: bool,
     #[serde(default)]
     pub categories: Vec<Category>,
+    /// Only in the round in which `prop=pageprops` ran, and only for an existing page
+    /// that has one of the asked properties (ApiQueryPageProps::execute, 0ae0c665).
+    #[serde(default)]
+    pub pageprops: Option<PageProps>,
+}
+
+/// The page properties wikitop asks for (`ppprop`).
+#[derive(Debug, Deserialize, Clone, PartialEq)]
+pub(crate) struct PageProps {
+    /// Set by Wikibase on a page linked to a Wikidata item.
+    #[serde(default)]
+    pub wikibase_item: Option<String>,
 }
 
 #[derive(Debug, Deserialize, Clone, PartialEq)]
@@ -173,10 +186,14 @@ struct MergedPage {
     invalid: bool,
     visible: BTreeSet<String>,
     hidden: BTreeSet<String>,
+    wikidata_id: Option<WikidataId>,
 }
 
 impl MergedPage {
+    /// A later round lacks the page properties of an earlier one (a module that is
+    /// done is skipped), so a value once seen is kept.
     fn absorb(&mut self, other: MergedPage) {
+        self.wikidata_id = self.wikidata_id.or(other.wikidata_id);
         self.page_id = self.page_id.or(other.page_id);
         self.namespace = self.namespace.or(other.namespace);
         self.missing |= other.missing;
@@ -208,6 +225,7 @@ impl Merged {
                 missing: page.missing,
                 special: page.special,
                 invalid: page.invalid,
+                wikidata_id: page.pageprops.and_then(|p| wikidata_id(p.wikibase_item?)),
                 ..MergedPage::default()
             };
             for cat in page.categories {
@@ -297,9 +315,21 @@ impl Merged {
             page_id: page.page_id.filter(|_| exists),
             namespace: page.namespace,
             status,
+            wikidata_id: page.wikidata_id.filter(|_| exists),
             categories: page.visible.iter().cloned().collect(),
             hidden_categories: page.hidden.iter().cloned().collect(),
             fetched_at,
+        }
+    }
+}
+
+/// The item a page property names; a malformed one is logged and dropped, never stored.
+fn wikidata_id(value: String) -> Option<WikidataId> {
+    match value.parse() {
+        Ok(id) => Some(id),
+        Err(e) => {
+            tracing::warn!("The Action API served a malformed wikibase_item: {e}.");
+            None
         }
     }
 }
@@ -421,9 +451,13 @@ async fn fetch_rounds(http: &Http, url: &str, titles: &[&str], siteinfo: bool) -
     loop {
         let mut params: Vec<(&str, &str)> = vec![
             ("action", "query"),
-            ("prop", "categories"),
+            ("prop", "categories|pageprops"),
             ("clprop", "hidden"),
             ("cllimit", "max"),
+            // The item rides along in the same request. Once `pageprops` is done it is
+            // listed after `||` in `continue` and skipped in later rounds
+            // (ApiContinuationManager::__construct and getContinuation, 0077c5da).
+            ("ppprop", "wikibase_item"),
             ("redirects", "1"),
             ("converttitles", "1"),
             ("format", "json"),
@@ -544,6 +578,7 @@ mod tests {
                     hidden: *h,
                 })
                 .collect(),
+            pageprops: None,
         }
     }
 
@@ -571,6 +606,7 @@ mod tests {
                     special: true,
                     invalid: false,
                     categories: vec![],
+                    pageprops: None,
                 },
                 Page {
                     pageid: None,
@@ -580,6 +616,7 @@ mod tests {
                     special: false,
                     invalid: false,
                     categories: vec![],
+                    pageprops: None,
                 },
                 Page {
                     pageid: None,
@@ -589,6 +626,7 @@ mod tests {
                     special: false,
                     invalid: true,
                     categories: vec![],
+                    pageprops: None,
                 },
             ],
             ..Query::default()
@@ -614,6 +652,49 @@ mod tests {
             (invalid.status, invalid.title.as_str(), invalid.namespace),
             (PageStatus::Invalid, "-", None)
         );
+    }
+
+    /// The item comes in the round in which pageprops ran; later rounds skip the module
+    /// (ApiContinuationManager) and must not erase it. A redirect takes its target's, a
+    /// page that does not exist has none even if a broken answer gave it one.
+    #[test]
+    fn the_item_survives_later_rounds_and_follows_redirects() {
+        let with_item = |mut p: Page, q: &str| {
+            p.pageprops = Some(PageProps {
+                wikibase_item: Some(q.into()),
+            });
+            p
+        };
+        let mut m = Merged::default();
+        m.absorb(Query {
+            redirects: vec![map("Republic of India", "India")],
+            pages: vec![
+                with_item(page(1, "India", &[("Countries", false)]), "Q668"),
+                with_item(
+                    Page {
+                        missing: true,
+                        pageid: None,
+                        ..page(0, "Gone", &[])
+                    },
+                    "Q5",
+                ),
+                with_item(page(3, "Odd", &[]), "not-an-item"),
+            ],
+            ..Query::default()
+        });
+        m.absorb(Query {
+            pages: vec![page(1, "India", &[("South Asia", false)])],
+            ..Query::default()
+        });
+        let item = |article: &str| m.resolve(article, ts()).wikidata_id.map(|q| q.to_string());
+        assert_eq!(item("India").as_deref(), Some("Q668"));
+        assert_eq!(item("Republic of India").as_deref(), Some("Q668"));
+        assert_eq!(
+            m.resolve("India", ts()).categories,
+            ["Countries", "South Asia"]
+        );
+        assert_eq!(item("Gone"), None);
+        assert_eq!(item("Odd"), None);
     }
 
     fn map(from: &str, to: &str) -> Mapping {
@@ -653,6 +734,7 @@ mod tests {
                     special: false,
                     invalid: false,
                     categories: vec![],
+                    pageprops: None,
                 },
             ],
             ..Query::default()

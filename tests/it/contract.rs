@@ -144,6 +144,14 @@ fn page(article: &str, i: usize, fetched_at: Timestamp) -> PageInfo {
         page_id,
         namespace,
         status,
+        // Every shape: none, small, and past 2^53 (exact only as text).
+        wikidata_id: page_id
+            .and_then(|id| match i % 5 {
+                0 => None,
+                4 => Some(format!("Q{}", u64::MAX - id as u64)),
+                _ => Some(format!("Q{}", i + 1)),
+            })
+            .map(|q| q.parse().unwrap()),
         categories,
         hidden_categories: hidden,
         fetched_at,
@@ -224,6 +232,7 @@ struct Row {
     page_status: String,
     categories: Vec<String>,
     hidden_categories: Vec<String>,
+    wikidata_id: Option<String>,
     categories_fetched_at: i64,
     ingested_at: i64,
     run_id: String,
@@ -263,6 +272,7 @@ fn expected(batches: &[&[DayBatch]]) -> Vec<Row> {
                 page_status: r.page.status.as_str().to_owned(),
                 categories: r.page.categories.clone(),
                 hidden_categories: r.page.hidden_categories.clone(),
+                wikidata_id: r.page.wikidata_id.map(|q| q.to_string()),
                 categories_fetched_at: r.page.fetched_at.as_microsecond(),
                 ingested_at: b.ingested_at.as_microsecond(),
                 run_id: b.run_id.clone(),
@@ -413,6 +423,7 @@ impl Store for Duck {
                 page_status: r.page_status.as_str().to_owned(),
                 categories: r.categories,
                 hidden_categories: r.hidden_categories,
+                wikidata_id: r.wikidata_id.map(|q| q.to_string()),
                 categories_fetched_at: r.categories_fetched_at.as_microsecond(),
                 ingested_at: r.ingested_at.as_microsecond(),
                 run_id: r.run_id,
@@ -668,7 +679,7 @@ impl Store for Bq {
             "SELECT date, project, access, article, rank, views, title, page_id, namespace, \
              page_status, categories, hidden_categories, categories_fetched_at, ingested_at, \
              run_id, desktop_views, desktop_share, desktop_min_views, suspect_automated, \
-             suspect_reason, is_article, article_rank FROM `{}.{}.top_pages`",
+             suspect_reason, is_article, article_rank, wikidata_id FROM `{}.{}.top_pages`",
             self.project, self.dataset
         );
         let mut rows: Vec<Row> = self
@@ -688,6 +699,7 @@ impl Store for Bq {
                 page_status: string(&c[9]),
                 categories: strings(&c[10]),
                 hidden_categories: strings(&c[11]),
+                wikidata_id: c[22].as_str().map(str::to_owned),
                 categories_fetched_at: int(&c[12]).expect("categories_fetched_at"),
                 ingested_at: int(&c[13]).expect("ingested_at"),
                 run_id: string(&c[14]),
@@ -1397,6 +1409,7 @@ fn assert_matches_fake(
                 r.page_status.clone(),
                 r.categories.clone(),
                 r.hidden_categories.clone(),
+                r.wikidata_id.clone(),
             );
             (r.date.clone(), r.article.clone(), comparable)
         })

@@ -99,6 +99,7 @@ pub type Comparable = (
     String,
     Vec<String>,
     Vec<String>,
+    Option<String>,
 );
 
 pub fn comparable_stored(row: &StoredRow) -> Comparable {
@@ -111,6 +112,7 @@ pub fn comparable_stored(row: &StoredRow) -> Comparable {
         row.page_status.as_str().to_owned(),
         row.categories.clone(),
         row.hidden_categories.clone(),
+        row.wikidata_id.map(|q| q.to_string()),
     )
 }
 
@@ -124,6 +126,7 @@ pub fn comparable_expected(row: &ExpectedRow) -> Comparable {
         row.page_status.clone(),
         row.categories.clone(),
         row.hidden_categories.clone(),
+        row.wikidata_id.clone(),
     )
 }
 

@@ -1,4 +1,4 @@
-//! `GET` or `POST /{host}/w/api.php?action=query&prop=categories&…&formatversion=2`.
+//! `GET` or `POST /{host}/w/api.php?action=query&prop=categories[|pageprops]&…&formatversion=2`.
 //!
 //! Reproduces what MediaWiki answers a non-bot for a batch of titles: at most 50 titles
 //! (more are refused with `toomanyvalues` and logged as a violation), `normalized` (with
@@ -9,6 +9,8 @@
 //! exactly as served, and parameters this client must send are enforced with
 //! MediaWiki-shaped errors so a wrong client fails loudly instead of getting HTML.
 //! `meta=siteinfo` may ride along or come alone (its sections are `siteinfo`'s).
+//! `prop=pageprops` (with `ppprop`) may ride along: each existing page's properties in
+//! the first round only, as a finished module is skipped in later ones.
 //! This module reads the request and builds the answer; the server decides when (or
 //! whether) it is given.
 //! See <https://www.mediawiki.org/wiki/API:Categories> and
@@ -41,11 +43,13 @@ pub const MAX_CLLIMIT: usize = 500;
 const DEFAULT_CLLIMIT: usize = 10;
 /// Namespace number of categories.
 const CATEGORY_NS: i32 = 14;
-/// The value of `continue` that goes with a `clcontinue` when no generator is used.
-const CONTINUE_TOKEN: &str = "||";
-/// The same when `meta=siteinfo` ran beside the categories: finished modules follow
-/// the `||` and are skipped on the next round (ApiContinuationManager::getContinuation).
-const CONTINUE_TOKEN_SITEINFO: &str = "||siteinfo";
+/// The value of `continue` that goes with a `clcontinue` when no generator is used; the
+/// modules that finished (here `pageprops`, `siteinfo`) follow the `||` in the order they
+/// were instantiated, prop modules before meta ones, and are skipped on the next round
+/// (ApiContinuationManager::__construct and getContinuation, wikimedia/mediawiki 0077c5da).
+const CONTINUE_PREFIX: &str = "||";
+/// The one page property fakewiki knows (Wikibase's link to the page's item).
+const WIKIBASE_ITEM: &str = "wikibase_item";
 
 const DOCREF: &str = "See https://en.wikipedia.org/w/api.php for API usage. Subscribe to the mediawiki-api-announce mailing list at &lt;https://lists.wikimedia.org/postorius/lists/mediawiki-api-announce.lists.wikimedia.org/&gt; for notice of API deprecations and breaking changes.";
 
@@ -66,6 +70,8 @@ const KNOWN_PARAMS: &[&str] = &[
     "cldir",
     "continue",
     "clcontinue",
+    "ppprop",
+    "ppcontinue",
     "utf8",
     "ascii",
     "errorformat",
@@ -282,16 +288,42 @@ struct Settings {
     siteinfo: Vec<Prop>,
     /// `prop=categories` was asked (it may be left out when only siteinfo is).
     categories: bool,
+    /// `prop=pageprops` was asked, and whether `ppprop` lets `wikibase_item` through
+    /// (every property when `ppprop` is absent).
+    pageprops: Option<bool>,
 }
 
 impl Settings {
-    fn continue_token(&self) -> &'static str {
-        if self.siteinfo.is_empty() {
-            CONTINUE_TOKEN
-        } else {
-            CONTINUE_TOKEN_SITEINFO
+    fn continue_token(&self) -> String {
+        let mut done = Vec::new();
+        if self.pageprops.is_some() {
+            done.push("pageprops");
         }
+        if !self.siteinfo.is_empty() {
+            done.push("siteinfo");
+        }
+        format!("{CONTINUE_PREFIX}{}", done.join("|"))
     }
+}
+
+/// `prop`: `categories`, optionally with `pageprops`, which this fake also serves.
+/// Returns whether `pageprops` was asked.
+fn props(params: &Params) -> Result<bool, ApiError> {
+    let value = params.get("prop").unwrap_or_default();
+    let mut asked = split_multi(value);
+    asked.dedup();
+    let pageprops = asked.iter().any(|p| p == "pageprops");
+    asked.retain(|p| p != "pageprops");
+    if asked != ["categories"] {
+        require(params, "prop", "categories")?;
+        return Err(ApiError::new(
+            "badvalue",
+            format!(
+                "Unrecognized value for parameter \"prop\": {value}. (fakewiki serves only prop=categories|pageprops.)"
+            ),
+        ));
+    }
+    Ok(pageprops)
 }
 
 fn require(params: &Params, name: &str, value: &str) -> Result<(), ApiError> {
@@ -357,9 +389,15 @@ fn settings(params: &Params, warnings: &mut Warnings) -> Result<Settings, ApiErr
         }
     };
     let categories = siteinfo.is_empty() || params.get("prop").is_some();
-    if categories {
-        require(params, "prop", "categories")?;
-    }
+    let pageprops = if categories && props(params)? {
+        Some(
+            params
+                .get("ppprop")
+                .is_none_or(|v| split_multi(v).iter().any(|p| p == WIKIBASE_ITEM)),
+        )
+    } else {
+        None
+    };
     if categories && params.get("redirects").is_none() {
         return Err(ApiError::new(
             "missingparam",
@@ -417,6 +455,7 @@ fn settings(params: &Params, warnings: &mut Warnings) -> Result<Settings, ApiErr
         convert,
         siteinfo,
         categories,
+        pageprops,
     })
 }
 
@@ -436,7 +475,7 @@ struct QueryResponse {
 struct ContinueOut {
     clcontinue: String,
     #[serde(rename = "continue")]
-    token: &'static str,
+    token: String,
 }
 
 #[derive(Serialize)]
@@ -490,6 +529,10 @@ struct PageOut {
     special: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     categories: Option<Vec<CategoryOut>>,
+    /// Only for an existing page with one of the asked properties
+    /// (ApiQueryPageProps::execute, wikimedia/mediawiki 0ae0c665).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pageprops: Option<BTreeMap<&'static str, String>>,
 }
 
 #[derive(Serialize)]
@@ -506,6 +549,8 @@ struct Good {
     ns: i32,
     title: String,
     categories: Vec<Category>,
+    /// Its Wikidata item, if linked to one.
+    item: Option<u64>,
 }
 
 /// Everything one batch of titles resolves to, before slicing the category rows.
@@ -525,6 +570,7 @@ struct Batch {
 
 impl Batch {
     fn build(universe: &Universe, project: &str, titles: &[String], convert: bool) -> Self {
+        let item = |title: &crate::title::Title| universe.item(project, title);
         let mut batch = Batch {
             normalized: Vec::new(),
             converted: Vec::new(),
@@ -558,7 +604,7 @@ impl Batch {
                     continue;
                 }
             };
-            batch.add(looked_up.nfc, parsed, &mut seen_pages);
+            batch.add(looked_up.nfc, parsed, &mut seen_pages, &item);
         }
         // The categories module reads `ORDER BY cl_from, cl_to`.
         batch.good.sort_by(|a, b| {
@@ -576,7 +622,13 @@ impl Batch {
     }
 
     /// The mappings and the page of one valid title (ApiPageSet::processTitlesArray).
-    fn add(&mut self, nfc: String, parsed: Parsed, seen_pages: &mut HashSet<String>) {
+    fn add(
+        &mut self,
+        nfc: String,
+        parsed: Parsed,
+        seen_pages: &mut HashSet<String>,
+        item: &dyn Fn(&crate::title::Title) -> Option<u64>,
+    ) {
         if parsed.title.text != nfc {
             self.normalized.push(NormalizedOut {
                 fromencoded: false,
@@ -603,6 +655,7 @@ impl Batch {
         if !seen_pages.insert(resolved.title.text.clone()) {
             return;
         }
+        let item = item(&resolved.title);
         let (ns, text) = (resolved.title.ns, resolved.title.text);
         match page {
             Page::Existing {
@@ -613,6 +666,7 @@ impl Batch {
                 ns,
                 title: text,
                 categories,
+                item,
             }),
             Page::Special => self.others.push(PageOut {
                 ns: Some(ns),
@@ -658,7 +712,15 @@ impl Batch {
             .ok_or_else(ApiError::bad_continue)
     }
 
-    fn into_response(self, start: usize, settings: &Settings, warnings: Warnings) -> QueryResponse {
+    /// `continued`: a later round, in which `pageprops` is done and skipped.
+    fn into_response(
+        self,
+        start: usize,
+        settings: &Settings,
+        continued: bool,
+        warnings: Warnings,
+    ) -> QueryResponse {
+        let with_item = settings.pageprops == Some(true) && !continued;
         let end = (start + settings.limit).min(self.rows.len());
         let continuation = (end < self.rows.len())
             .then(|| self.continue_value(end))
@@ -677,18 +739,19 @@ impl Batch {
             });
         }
         let mut pages = self.others;
-        pages.extend(
-            self.good
-                .into_iter()
-                .zip(slices)
-                .map(|(page, cats)| PageOut {
-                    pageid: Some(page.page_id),
-                    ns: Some(page.ns),
-                    title: page.title,
-                    categories: (!cats.is_empty()).then_some(cats),
-                    ..PageOut::default()
-                }),
-        );
+        pages.extend(self.good.into_iter().zip(slices).map(|(page, cats)| {
+            PageOut {
+                pageid: Some(page.page_id),
+                ns: Some(page.ns),
+                title: page.title,
+                categories: (!cats.is_empty()).then_some(cats),
+                pageprops: page
+                    .item
+                    .filter(|_| with_item)
+                    .map(|q| BTreeMap::from([(WIKIBASE_ITEM, format!("Q{q}"))])),
+                ..PageOut::default()
+            }
+        }));
         QueryResponse {
             batchcomplete: continuation.is_none().then_some(true),
             continuation,
@@ -711,6 +774,8 @@ fn query_categories(
 ) -> Result<Reply, ApiError> {
     let mut warnings = Warnings::default();
     let settings = settings(params, &mut warnings)?;
+    // A continued round lists siteinfo and pageprops as done; only the first runs them.
+    let continued = params.get("continue").is_some_and(|c| !c.is_empty());
     let mut titles = params
         .get("titles")
         .filter(|v| !v.is_empty())
@@ -737,11 +802,9 @@ fn query_categories(
         let mut seen = HashSet::new();
         titles.retain(|t| seen.insert(t.clone()));
         let batch = Batch::build(universe, project, &titles, settings.convert);
-        let start = batch.start_row(params, settings.limit, settings.continue_token())?;
-        batch.into_response(start, &settings, warnings)
+        let start = batch.start_row(params, settings.limit, &settings.continue_token())?;
+        batch.into_response(start, &settings, continued, warnings)
     };
-    // A continued round lists siteinfo as done; only the first round runs it.
-    let continued = params.get("continue").is_some_and(|c| !c.is_empty());
     if !settings.siteinfo.is_empty() && !continued {
         let query = response.query.get_or_insert_with(QueryOut::default);
         query.siteinfo = Some(SiteinfoOut::answer(project, &settings.siteinfo));

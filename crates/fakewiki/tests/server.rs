@@ -140,7 +140,7 @@ fn top_path(project: &str, day: Date) -> String {
     )
 }
 
-const CATEGORY_QUERY: &str = "action=query&prop=categories&clprop=hidden&cllimit=max&redirects=1&converttitles=1&format=json&formatversion=2&maxlag=5";
+const CATEGORY_QUERY: &str = "action=query&prop=categories%7Cpageprops&ppprop=wikibase_item&clprop=hidden&cllimit=max&redirects=1&converttitles=1&format=json&formatversion=2&maxlag=5";
 
 fn categories_path(host: &str, titles: &[String], cont: Option<(&str, &str)>) -> String {
     let titles = titles.iter().map(|t| enc(t)).collect::<Vec<_>>().join("|");
@@ -253,7 +253,13 @@ async fn client_rows(
                         .or_default()
                         .push((name, c["hidden"] == true));
                 }
-                pages.insert(title, page.clone());
+                // A later round skips pageprops: keep the item the first one gave.
+                let item = pages.get(&title).map(|p| p["pageprops"].clone());
+                let mut page = page.clone();
+                if let Some(item) = item.filter(|i| !i.is_null()) {
+                    page["pageprops"] = item;
+                }
+                pages.insert(title, page);
             }
             match body.get("continue") {
                 Some(c) => {
@@ -287,6 +293,7 @@ async fn client_rows(
                 desktop_views: desktop.get(&article).copied(),
                 desktop_min_views: desktop_min,
                 is_article: false,
+                wikidata_id: None,
             };
             if article == NO_TITLE {
                 row.page_status = "no_title".to_owned();
@@ -320,6 +327,9 @@ async fn client_rows(
             }
             .to_owned();
             row.page_id = page["pageid"].as_i64();
+            row.wikidata_id = page["pageprops"]["wikibase_item"]
+                .as_str()
+                .map(str::to_owned);
             row.namespace = page["ns"].as_i64().map(|n| n as i32);
             for (name, hidden) in categories.get(&title).into_iter().flatten() {
                 if *hidden {
@@ -648,7 +658,8 @@ async fn action_api_shapes_match_formatversion_2() {
     );
     assert_eq!(
         *page("Question?"),
-        serde_json::json!({"pageid": 4821, "ns": 0, "title": "Question?"})
+        serde_json::json!({"pageid": 4821, "ns": 0, "title": "Question?",
+            "pageprops": {"wikibase_item": "Q119406720"}})
     );
     let acdc = page("AC/DC");
     assert_eq!(acdc["pageid"], 2466);
@@ -811,7 +822,8 @@ async fn wrong_continuation_and_params_are_api_errors() {
         .as_str()
         .expect("continue")
         .to_owned();
-    assert_eq!(first["continue"]["continue"], "||");
+    // pageprops finished in the first round and is skipped from then on.
+    assert_eq!(first["continue"]["continue"], "||pageprops");
     assert!(
         clcontinue.starts_with("2466|") || clcontinue.starts_with("5000|"),
         "{clcontinue}"
@@ -819,9 +831,10 @@ async fn wrong_continuation_and_params_are_api_errors() {
 
     for (cc, token) in [
         (clcontinue.as_str(), ""),
-        ("5000|Nope", "||"),
-        ("garbage", "||"),
-        ("2466|Atlantic_Records_artists", "||"),
+        ("5000|Nope", "||pageprops"),
+        ("garbage", "||pageprops"),
+        ("2466|Atlantic_Records_artists", "||pageprops"),
+        (clcontinue.as_str(), "||"),
     ] {
         let raw = get(
             &wiki,
@@ -837,11 +850,32 @@ async fn wrong_continuation_and_params_are_api_errors() {
     }
     let ok = get(
         &wiki,
-        &categories_path("en.wikipedia.org", &titles, Some((&clcontinue, "||"))),
+        &categories_path(
+            "en.wikipedia.org",
+            &titles,
+            Some((&clcontinue, "||pageprops")),
+        ),
     )
     .await
     .json();
     assert!(ok.get("error").is_none(), "{ok}");
+    // The first round carries the items; a continued one skips the finished pageprops.
+    let pages = |body: &Value| {
+        body["query"]["pages"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+    };
+    assert!(
+        pages(&first)
+            .iter()
+            .any(|p| p["pageprops"]["wikibase_item"].is_string()),
+        "{first}"
+    );
+    assert!(
+        pages(&ok).iter().all(|p| p.get("pageprops").is_none()),
+        "{ok}"
+    );
 
     let base = "/en.wikipedia.org/w/api.php?titles=AC/DC";
     for (query, code) in [
@@ -870,7 +904,8 @@ async fn wrong_continuation_and_params_are_api_errors() {
         assert_eq!(body["error"]["code"], code, "{query}: {body}");
     }
     let stats = wiki.stats();
-    assert_eq!((stats.bad_continues, stats.api_errors), (4, 9));
+    // Five bad continuations: the fifth omits the pageprops that finished.
+    assert_eq!((stats.bad_continues, stats.api_errors), (5, 10));
     assert_eq!(get(&wiki, "/xx.wikipedia.org/w/api.php").await.status, 404);
 }
 

@@ -230,6 +230,7 @@ mod tests {
             page_id: Some(9_007_199_254_740_993), // 2^53 + 1: exact only as a string
             namespace: None,
             status: PageStatus::Ok,
+            wikidata_id: Some("Q18446744073709551615".parse().unwrap()),
             categories: vec!["A \"quoted\" one".into(), "עברית".into()],
             hidden_categories: vec![],
             fetched_at: Timestamp::from_microsecond(1_680_307_200_123_456).unwrap(),

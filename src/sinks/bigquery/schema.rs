@@ -92,6 +92,28 @@ fn view_sql(view: &View, from: &str) -> String {
                 order_by.join(", ")
             )
         }
+        ViewKind::AcrossWikis {
+            condition,
+            per_wiki,
+            aggregates,
+            order_by,
+        } => {
+            let named = |list: &[(&str, &str)]| -> String {
+                let parts: Vec<String> = list
+                    .iter()
+                    .map(|(name, expr)| format!("{expr} AS {name}"))
+                    .collect();
+                parts.join(", ")
+            };
+            format!(
+                "SELECT {columns}, {}\nFROM (\n  SELECT {columns}, project, {}\n  FROM {from}\n  \
+                 WHERE {condition}\n  GROUP BY {columns}, project\n) AS per_wiki\nGROUP BY \
+                 {columns}\nORDER BY {}",
+                named(aggregates),
+                named(per_wiki),
+                order_by.join(", ")
+            )
+        }
     }
 }
 

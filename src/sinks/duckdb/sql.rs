@@ -102,6 +102,34 @@ pub(super) fn create_view(view: &View) -> String {
                 order.join(", ")
             );
         }
+        ViewKind::AcrossWikis {
+            condition,
+            per_wiki,
+            aggregates,
+            order_by,
+        } => {
+            let group = columns.join(", ");
+            let inner: Vec<String> = per_wiki
+                .iter()
+                .map(|(name, expr)| format!("{expr} AS {}", ident(name)))
+                .collect();
+            let outer: Vec<String> = aggregates
+                .iter()
+                .map(|(name, expr)| format!("{expr} AS {}", ident(name)))
+                .collect();
+            let order: Vec<String> = order_by.iter().map(|c| ident(c)).collect();
+            return format!(
+                "CREATE OR REPLACE VIEW {view} AS SELECT {group}, {} FROM (SELECT {group}, \
+                 project, {} FROM {} WHERE {condition} GROUP BY {group}, project) AS per_wiki \
+                 GROUP BY {group} ORDER BY {};\nCOMMENT ON VIEW {view} IS {};\n",
+                outer.join(", "),
+                inner.join(", "),
+                ident(view.from.name),
+                order.join(", "),
+                literal(view.description),
+                view = ident(view.name),
+            );
+        }
     }
     format!(
         "CREATE OR REPLACE VIEW {} AS SELECT {} FROM {}{tail};\nCOMMENT ON VIEW {} IS {};\n",

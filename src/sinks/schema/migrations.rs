@@ -79,6 +79,13 @@ pub const MIGRATIONS: &[Migration] = &[
         // sink recreates its views from the definition when it migrates.
         changes: &[added("mostread_rank")],
     },
+    Migration {
+        to: 5,
+        what: "each page's Wikidata item; the view world_top",
+        // Served by the Action API, never derivable from a stored row: NULL until
+        // `sync --fill-wikidata` (page properties only) or `--force` fills the day.
+        changes: &[added("wikidata_id")],
+    },
 ];
 
 /// A `top_pages` column added empty: its values cannot be computed from the row.

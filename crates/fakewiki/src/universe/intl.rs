@@ -5,8 +5,10 @@
 //! (`विशेष:खोज`, `श्रेणी:…`), a main page with a local name, `-` existing as a page, a
 //! title that is not in Unicode NFC, a double redirect, a redirect loop, chains into a
 //! missing page, and a page whose categories need `continue`. zh.wikipedia: titles
-//! written in another Chinese variant, found only with `converttitles=1`. Every access
-//! value serves the same lists; other projects have none.
+//! written in another Chinese variant, found only with `converttitles=1`. en.wikipedia:
+//! a short list of the same topics in English, so the three wikis share Wikidata items
+//! (India on all three, reached through redirects on two). Every access value serves the
+//! same lists; other projects have none.
 
 use std::collections::HashMap;
 
@@ -88,6 +90,7 @@ const ZH_LIST: &[(&str, u64)] = &[
     ("電腦_科學", 40_000),
     ("臺北", 30_000),
     ("计算机", 20_000),
+    ("印度", 15_000),
 ];
 
 const ZH_PAGES: &[(&str, i64, &[&str], &[&str])] = &[
@@ -105,6 +108,80 @@ const ZH_PAGES: &[(&str, i64, &[&str], &[&str])] = &[
         &["台北市", "台湾城市"],
         &["使用Infobox的页面"],
     ),
+    ("印度", 2_005, &["印度", "南亚国家"], &[]),
+];
+
+/// en.wikipedia's list: the topics of the other two wikis, a redirect to one of them, a
+/// page in the project namespace and one linked to no Wikidata item.
+const EN_LIST: &[(&str, u64)] = &[
+    ("Main_Page", 4_800_000),
+    ("Special:Search", 1_100_000),
+    ("-", 250_000),
+    ("India", 180_000),
+    ("Computer", 120_000),
+    ("Taipei", 64_000),
+    ("Qutb_Minar", 52_000),
+    ("Computer_science", 51_000),
+    ("List_of_states_and_union_territories_of_India", 47_000),
+    ("Republic_of_India", 33_000),
+    ("Wikipedia:About", 21_000),
+    ("Obscure_new_stub", 12_000),
+    ("No_such_page_here", 9_000),
+];
+
+const EN_PAGES: &[(&str, i64, &[&str], &[&str])] = &[
+    ("Main Page", 3_001, &[], &["Protected main page"]),
+    (
+        "India",
+        3_002,
+        &["Countries in South Asia"],
+        &["Good articles"],
+    ),
+    ("Computer", 3_003, &["Computers"], &[]),
+    ("Taipei", 3_004, &["Capitals in Asia"], &[]),
+    ("Qutb Minar", 3_005, &["World Heritage Sites in India"], &[]),
+    ("Computer science", 3_006, &["Computer science"], &[]),
+    (
+        "List of states and union territories of India",
+        3_007,
+        &["Lists of subdivisions of India"],
+        &[],
+    ),
+    (
+        "Wikipedia:About",
+        3_008,
+        &["Wikipedia information pages"],
+        &[],
+    ),
+    ("Obscure new stub", 3_009, &["Stubs"], &[]),
+];
+
+/// Wikidata items of the hand-written pages (`wikibase_item`): the same topic is the same
+/// item on every wiki. Pages not listed here (and not generated) are linked to none.
+const ITEMS: &[(&str, &str, u64)] = &[
+    ("en.wikipedia", "Main Page", 5_296),
+    ("hi.wikipedia", "मुखपृष्ठ", 5_296),
+    ("zh.wikipedia", "Wikipedia:首页", 5_296),
+    ("en.wikipedia", "India", 668),
+    ("hi.wikipedia", "भारत", 668),
+    ("zh.wikipedia", "印度", 668),
+    ("en.wikipedia", "Computer", 68),
+    ("zh.wikipedia", "计算机", 68),
+    ("en.wikipedia", "Taipei", 1_867),
+    ("zh.wikipedia", "台北", 1_867),
+    ("en.wikipedia", "Qutb Minar", 188_015),
+    ("hi.wikipedia", NOT_NFC_PAGE, 188_015),
+    ("en.wikipedia", "Computer science", 21_198),
+    ("zh.wikipedia", "电脑 科学", 21_198),
+    (
+        "en.wikipedia",
+        "List of states and union territories of India",
+        158_352,
+    ),
+    ("hi.wikipedia", BIG_PAGE, 158_352),
+    ("en.wikipedia", "Wikipedia:About", 4_026_523),
+    ("hi.wikipedia", "विकिपीडिया:चौपाल", 3_504_129),
+    ("hi.wikipedia", "-", 11_043),
 ];
 
 /// Words the generated Devanagari titles are made of (all NFC).
@@ -175,7 +252,11 @@ impl Intl {
                 .map(generated_title)
                 .collect(),
         };
-        for (project, pages) in [("hi.wikipedia", HI_PAGES), ("zh.wikipedia", ZH_PAGES)] {
+        for (project, pages) in [
+            ("hi.wikipedia", HI_PAGES),
+            ("zh.wikipedia", ZH_PAGES),
+            ("en.wikipedia", EN_PAGES),
+        ] {
             for &(title, page_id, visible, hidden) in pages {
                 intl.insert(project, title, page_id, named(visible, hidden));
             }
@@ -189,9 +270,13 @@ impl Intl {
             let cats = generated_categories(&title);
             intl.insert("hi.wikipedia", &title, 10_000 + i as i64, cats);
         }
-        for &(from, to) in HI_REDIRECTS {
+        let redirects = HI_REDIRECTS
+            .iter()
+            .map(|r| ("hi.wikipedia", r))
+            .chain([("en.wikipedia", &("Republic of India", "India"))]);
+        for (project, &(from, to)) in redirects {
             intl.pages.insert(
-                ("hi.wikipedia", from.to_owned()),
+                (project, from.to_owned()),
                 Page::Redirect {
                     target: to.to_owned(),
                 },
@@ -232,6 +317,7 @@ impl Intl {
         match project {
             "hi.wikipedia" => Some(self.hindi_day(n)),
             "zh.wikipedia" => Some(ZH_LIST.iter().map(|&(a, v)| (a.to_owned(), v)).collect()),
+            "en.wikipedia" => Some(EN_LIST.iter().map(|&(a, v)| (a.to_owned(), v)).collect()),
             _ => None,
         }
     }
@@ -253,15 +339,30 @@ impl Intl {
 
     /// Pages not listed are missing.
     pub(super) fn page(&self, project: &str, text: &str) -> Page {
-        let project = if project == "zh.wikipedia" {
-            "zh.wikipedia"
-        } else {
-            "hi.wikipedia"
-        };
         self.pages
-            .get(&(project, text.to_owned()))
+            .get(&(wiki(project), text.to_owned()))
             .cloned()
             .unwrap_or(Page::Missing)
+    }
+
+    /// The listed item, or a generated title's own (one in 25 has none, as elsewhere).
+    pub(super) fn item(&self, project: &str, text: &str) -> Option<u64> {
+        let project = wiki(project);
+        if let Some(&(_, _, q)) = ITEMS.iter().find(|(p, t, _)| *p == project && *t == text) {
+            return Some(q);
+        }
+        let generated =
+            project == "hi.wikipedia" && self.generated.iter().any(|g| g.replace('_', " ") == text);
+        generated.then(|| super::item_of_title(0, text)).flatten()
+    }
+}
+
+/// The wiki whose pages a project sees: every other project sees hi.wikipedia's.
+fn wiki(project: &str) -> &'static str {
+    match project {
+        "zh.wikipedia" => "zh.wikipedia",
+        "en.wikipedia" => "en.wikipedia",
+        _ => "hi.wikipedia",
     }
 }
 

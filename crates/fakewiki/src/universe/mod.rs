@@ -70,6 +70,9 @@ pub struct ExpectedRow {
     pub categories: Vec<String>,
     /// Hidden categories, same form.
     pub hidden_categories: Vec<String>,
+    /// The Wikidata item of the page the article resolved to, e.g. `Q42`: `None` when
+    /// no existing page was found or the page has no item.
+    pub wikidata_id: Option<String>,
     /// The article's views in the day's desktop top list (all-access rows only; `None`
     /// when it is not in that list).
     pub desktop_views: Option<u64>,
@@ -240,6 +243,7 @@ impl Universe {
             page_status: "invalid".to_owned(),
             categories: Vec::new(),
             hidden_categories: Vec::new(),
+            wikidata_id: None,
             desktop_views: None,
             desktop_min_views: None,
             is_article: false,
@@ -252,6 +256,7 @@ impl Universe {
             return row;
         };
         let resolved = parsed.resolved;
+        let item = self.item(project, &resolved.title);
         row.title = resolved.title.text;
         let Some(page) = resolved.page else {
             row.page_status = "missing".to_owned(); // a redirect loop
@@ -280,6 +285,7 @@ impl Universe {
         } = page
         {
             row.page_id = Some(page_id);
+            row.wikidata_id = item.map(|q| format!("Q{q}"));
             for c in categories {
                 if c.hidden {
                     row.hidden_categories.push(c.name);
@@ -329,6 +335,16 @@ impl Universe {
             Kind::Realistic(r) => r.page(project, title),
             Kind::Fixture(f) => f.page(title),
             Kind::Intl(i) => i.page(project, &title.text),
+        }
+    }
+
+    /// The Wikidata item of an existing page (its `wikibase_item` page property), the
+    /// same number for the same topic on every wiki; `None` for a page linked to none.
+    pub(crate) fn item(&self, project: &str, title: &Title) -> Option<u64> {
+        match &*self.0 {
+            Kind::Realistic(r) => item_of_title(r.seed(), &title.text),
+            Kind::Fixture(_) => item_of_title(0, &title.text),
+            Kind::Intl(i) => i.item(project, &title.text),
         }
     }
 
@@ -403,6 +419,14 @@ fn by_access(list: Vec<(String, u64)>, access: &str) -> Vec<(String, u64)> {
             (article, counted)
         })
         .collect()
+}
+
+/// A synthetic item for a title: the same title is the same topic on every wiki of the
+/// universe (as `Elon_Musk` is on en, de and fr), and about one page in 25 (lists, set
+/// indexes, brand-new articles) is linked to no item.
+pub(crate) fn item_of_title(seed: u64, text: &str) -> Option<u64> {
+    let h = crate::rng::key(&[seed, crate::rng::hash_str(text), 0x17E3]);
+    (h % 25 != 0).then_some(1 + (h >> 8) % 130_000_000)
 }
 
 /// Sorts categories into the API's order: `cl_to` (underscores) compared bytewise.
