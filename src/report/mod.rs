@@ -15,6 +15,7 @@ mod figures;
 mod format;
 mod queries;
 mod render;
+mod world;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -33,6 +34,7 @@ pub use self::format::thousands;
 
 use self::figures::{CategoryCount, DailyViews, MonthCategory, MostReadPage, Totals};
 pub use self::render::render;
+pub use self::world::{World, WorldRow, WorldTopic, world_top};
 
 /// Where the report goes unless `--out` says otherwise.
 pub const DEFAULT_OUT: &str = "report.html";
@@ -208,6 +210,8 @@ pub struct Report {
     pub flagged: Vec<Flagged>,
     /// The latest runs of the store, newest first.
     pub runs: Vec<RunRecord>,
+    /// "What the world read", when the range holds several wikis.
+    pub world: Option<World>,
 }
 
 /// What [`write`] wrote.
@@ -306,6 +310,7 @@ async fn collect<S: Sink + ReadStore>(
         top_read: sections.top_read,
         flagged: sections.flagged,
         runs: sink.recent_runs(RUNS).await?,
+        world: world::read(sink, access, since, until).await?,
     })
 }
 

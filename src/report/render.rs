@@ -10,7 +10,8 @@ use serde::Serialize;
 
 use super::format::{label, percent, thousands};
 use super::{
-    Categories, DayState, Flagged, MostRead, NumberOne, Report, Streak, Summary, TopRead, charts,
+    Categories, DayState, Flagged, MostRead, NumberOne, Report, Streak, Summary, TopRead, World,
+    charts,
 };
 use crate::error::{Error, Result};
 use crate::model::{Day, RunRecord};
@@ -147,7 +148,8 @@ fn page(report: &Report) -> Result<Value> {
         most_read => most_read_rows(&report.most_read),
         top_read => top_read_rows(&report.top_read),
         reigns => Value::from(minijinja::value::Serde(longest_reigns(&report.number_one))),
-        days => number_one_rows(&report.number_one),
+        days => number_one_rows(&report.number_one, report.world.as_ref()),
+        world => report.world.as_ref().map(world),
         flagged => flagged_rows(&report.flagged),
         runs => run_rows(&report.runs),
         missing => missing_ranges(&report.coverage),
@@ -221,9 +223,24 @@ fn streak_rows(streaks: &[Streak]) -> Vec<Value> {
 }
 
 /// Every day's #1, the table after the longest reigns.
-fn number_one_rows(days: &[NumberOne]) -> Vec<Value> {
+fn number_one_rows(days: &[NumberOne], world: Option<&World>) -> Vec<Value> {
     days.iter()
-        .map(|d| context! { day => d.day.to_string(), article => d.article.clone(), views => d.views })
+        .map(|d| {
+            let firsts: Vec<Value> = world
+                .into_iter()
+                .flat_map(|w| w.number_one.iter().filter(|r| r.day == d.day))
+                .map(|r| {
+                    let (lang, title) = first_title(&r.projects, &r.titles);
+                    context! {
+                        item => r.wikidata_id.clone(), title, lang, wikis => r.wikis, views => r.views,
+                    }
+                })
+                .collect();
+            context! {
+                day => d.day.to_string(), article => d.article.clone(), views => d.views,
+                world => firsts,
+            }
+        })
         .collect()
 }
 
@@ -239,6 +256,40 @@ fn most_read_rows(pages: &[MostRead]) -> Vec<Value> {
             }
         })
         .collect()
+}
+
+/// The language a wiki's titles are written in, for `lang`: the project's subdomain.
+fn lang_of(project: &str) -> String {
+    project.split('.').next().unwrap_or_default().to_owned()
+}
+
+/// The title on the wiki where a topic had the most views, and that wiki's language.
+fn first_title(projects: &[String], titles: &[String]) -> (String, String) {
+    let lang = projects.first().map(|p| lang_of(p)).unwrap_or_default();
+    (lang, titles.first().cloned().unwrap_or_default())
+}
+
+/// "What the world read": each topic with its title on each wiki (marked with the wiki's
+/// language; the browser sets each title's direction from its own script) and its views
+/// day by day as a sparkline.
+fn world(world: &World) -> Value {
+    let topics: Vec<Value> = world
+        .topics
+        .iter()
+        .map(|(t, daily)| {
+            let titles: Vec<Value> = t
+                .projects
+                .iter()
+                .zip(&t.titles)
+                .map(|(p, title)| context! { project => p.clone(), lang => lang_of(p), title => title.clone() })
+                .collect();
+            context! {
+                item => t.wikidata_id.clone(), titles, wikis => t.wikis, days => t.days,
+                views => t.views, line => Value::from_safe_string(charts::sparkline(daily)),
+            }
+        })
+        .collect();
+    context! { wikis => world.wikis.clone(), topics }
 }
 
 fn top_read_rows(pages: &[TopRead]) -> Vec<Value> {
@@ -359,12 +410,51 @@ mod tests {
                 desktop_share_max: None,
             }],
             runs: vec![],
+            world: Some(world_of(day, evil)),
         };
         let html = render(&report).unwrap();
         assert!(!html.contains("<script"), "a name became markup");
         assert!(!html.contains("<img"), "a name became markup");
         assert!(html.contains("&lt;script&gt;") || html.contains("&lt;script>"));
         assert!(html.contains("95.0 %"));
+        // Each title in its own language and direction, the day's world #1 beside its #1.
+        assert!(
+            html.contains(r#"<span lang="ar" dir="auto">الهند</span>"#),
+            "{html}"
+        );
+        assert!(html.contains(r#"<span lang="hi" dir="auto">भारत</span>"#));
+        assert!(html.contains("data-world-number-one><span lang=\"ar\""));
+    }
+
+    fn world_of(day: Day, evil: &str) -> World {
+        use super::super::{WorldRow, WorldTopic};
+        let projects: Vec<String> = ["ar.wikipedia", "hi.wikipedia", "en.wikipedia"]
+            .map(str::to_owned)
+            .into();
+        let titles: Vec<String> = ["الهند", "भारत", evil].map(str::to_owned).into();
+        World {
+            wikis: projects.clone(),
+            topics: vec![(
+                WorldTopic {
+                    wikidata_id: "Q668".into(),
+                    views: 9,
+                    days: 1,
+                    wikis: 3,
+                    projects: projects.clone(),
+                    titles: titles.clone(),
+                },
+                vec![9],
+            )],
+            number_one: vec![WorldRow {
+                day,
+                wikidata_id: "Q668".into(),
+                world_rank: 1,
+                views: 9,
+                wikis: 3,
+                projects,
+                titles,
+            }],
+        }
     }
 
     #[test]

@@ -14,3 +14,4 @@ mod store_faults;
 mod store_versions;
 mod support;
 mod sync_e2e;
+mod world;

@@ -234,23 +234,8 @@ fn deny_list() -> BTreeMap<(String, String), bool> {
 ///   ranked by their summed views, ties sharing a rank;
 /// - `mostread_rank`: wikifeeds' `lib/most-read.js` (7bddb99) steps, one after another.
 pub fn assert_judged(project: &str, stored: &[&StoredRow], expected: &[ExpectedRow]) {
-    let deny = deny_list();
-    let lang = project.split('.').next().unwrap();
-    let listed = |name: &str| -> Option<bool> {
-        let name = name.replace(' ', "_");
-        [project, lang, "*"]
-            .iter()
-            .filter_map(|scope| deny.get(&(scope.to_string(), name.clone())).copied())
-            .reduce(|a, b| a || b)
-    };
-    let suspect = |e: &ExpectedRow| {
-        listed(&e.article) == Some(true)
-            || listed(&e.title) == Some(true)
-            || match e.desktop_views {
-                None => e.desktop_min_views.is_some_and(|m| m * 10 <= e.views),
-                Some(d) => d * 10 < e.views || d * 10 > e.views * 9,
-            }
-    };
+    let listed = listed_in(project);
+    let suspect = |e: &ExpectedRow| expected_suspect(project, e);
     let eligible = |x: &ExpectedRow| x.is_article && !suspect(x);
     let mut page_views: BTreeMap<&str, u64> = BTreeMap::new();
     for x in expected.iter().filter(|x| eligible(x)) {
@@ -284,6 +269,32 @@ pub fn assert_judged(project: &str, stored: &[&StoredRow], expected: &[ExpectedR
             "{what}"
         );
     }
+}
+
+/// Whether the shipped deny list names `name` on `project`: `Some(true)` for an entry
+/// that flags traffic, `Some(false)` for an editorial one.
+fn listed_in(project: &str) -> impl Fn(&str) -> Option<bool> {
+    let deny = deny_list();
+    let project = project.to_owned();
+    move |name: &str| {
+        let name = name.replace(' ', "_");
+        let lang = project.split('.').next().unwrap();
+        [project.as_str(), lang, "*"]
+            .iter()
+            .filter_map(|scope| deny.get(&(scope.to_string(), name.clone())).copied())
+            .reduce(|a, b| a || b)
+    }
+}
+
+/// Whether a served row must be flagged, by the rules stated on [`assert_judged`].
+pub fn expected_suspect(project: &str, e: &ExpectedRow) -> bool {
+    let listed = listed_in(project);
+    listed(&e.article) == Some(true)
+        || listed(&e.title) == Some(true)
+        || match e.desktop_views {
+            None => e.desktop_min_views.is_some_and(|m| m * 10 <= e.views),
+            Some(d) => d * 10 < e.views || d * 10 > e.views * 9,
+        }
 }
 
 /// Each served article's position in the feed's list: the first 50 entries in

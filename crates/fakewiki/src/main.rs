@@ -1,7 +1,7 @@
 //! `fakewiki`: serves a universe for manual runs of the wikitop CLI.
 //!
 //! `cargo run -p fakewiki -- --port 8080 --published-until 2026-11-27 --latency-ms 50 --quota 200/10`
-//! `cargo run -p fakewiki -- --universe intl` serves hi.wikipedia and zh.wikipedia (2023-04-01..04).
+//! `cargo run -p fakewiki -- --universe intl` serves hi.wikipedia, zh.wikipedia and en.wikipedia (2023-04-01..04).
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 use std::process::ExitCode;

@@ -103,9 +103,14 @@ impl Config {
         Config::new(Universe::fixture())
     }
 
-    /// The non-Latin wikis ([`Universe::intl`]), serving `hi.wikipedia` and `zh.wikipedia`.
+    /// The non-Latin wikis ([`Universe::intl`]), serving `hi.wikipedia` and `zh.wikipedia`, and
+    /// `en.wikipedia` with the same topics.
     pub fn intl() -> Self {
-        Config::new(Universe::intl()).known_projects(["hi.wikipedia", "zh.wikipedia"])
+        Config::new(Universe::intl()).known_projects([
+            "hi.wikipedia",
+            "zh.wikipedia",
+            "en.wikipedia",
+        ])
     }
 
     pub fn published_until(mut self, day: Date) -> Self {

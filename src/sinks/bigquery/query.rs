@@ -14,6 +14,17 @@ fn decode(value: &Json, ty: ColumnType) -> std::result::Result<Value, String> {
     let text = match value {
         Json::Null => return Ok(Value::Null),
         Json::String(s) => s.as_str(),
+        // An ARRAY<STRING> comes as `[{"v": "a"}, …]` (the REST API's `f`/`v` rows).
+        Json::Array(items) if ty == ColumnType::String => {
+            return items
+                .iter()
+                .map(|item| match &item["v"] {
+                    Json::String(s) => Ok(s.clone()),
+                    other => Err(format!("{other} in an array, expected a string")),
+                })
+                .collect::<std::result::Result<_, _>>()
+                .map(Value::List);
+        }
         other => return Err(format!("{other}, expected {ty:?} as a string")),
     };
     let bad = |e: &dyn std::fmt::Display| format!("`{text}`, expected {ty:?}: {e}");

@@ -136,6 +136,16 @@ fn decode(value: DuckValue, ty: ColumnType) -> std::result::Result<Value, String
         (T::Float64, V::BigInt(n)) => Value::Float(n as f64),
         (T::Float64, V::HugeInt(n)) => Value::Float(n as f64),
         (T::String, V::Text(s)) => Value::String(s),
+        // A list of strings (a repeated column, or a view's ARRAY_AGG).
+        (T::String, V::List(items)) => Value::List(
+            items
+                .into_iter()
+                .map(|item| match item {
+                    V::Text(s) => Ok(s),
+                    other => Err(format!("{other:?} in a list, expected a string")),
+                })
+                .collect::<std::result::Result<_, _>>()?,
+        ),
         (T::Bool, V::Boolean(b)) => Value::Bool(b),
         (T::Date, V::Date32(days)) => Value::Date(
             EPOCH
