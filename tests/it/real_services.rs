@@ -108,6 +108,9 @@ fn a_non_latin_wiki_is_stored_exactly_as_the_real_services_serve_it() {
     }
     for r in &requests {
         assert_eq!(param(r, "converttitles"), Some("1"), "{}", r.path_and_query);
+        // The Wikidata item rides in the categories batch: no request of its own.
+        assert_eq!(param(r, "prop"), Some("categories|pageprops"));
+        assert_eq!(param(r, "ppprop"), Some("wikibase_item"));
         assert_eq!(param(r, "maxlag"), Some("5"));
     }
     // A hi batch of 50 really needed it: encoded, its titles pass the 8 KB limit.

@@ -286,7 +286,8 @@ struct Settings {
     convert: bool,
     /// The `siprop` values of `meta=siteinfo`, each once; empty when it was not asked.
     siteinfo: Vec<Prop>,
-    /// `prop=categories` was asked (it may be left out when only siteinfo is).
+    /// `prop=categories` was asked (it may be left out when only siteinfo or
+    /// pageprops is).
     categories: bool,
     /// `prop=pageprops` was asked, and whether `ppprop` lets `wikibase_item` through
     /// (every property when `ppprop` is absent).
@@ -306,15 +307,14 @@ impl Settings {
     }
 }
 
-/// `prop`: `categories`, optionally with `pageprops`, which this fake also serves.
-/// Returns whether `pageprops` was asked.
-fn props(params: &Params) -> Result<bool, ApiError> {
+/// `prop`: `categories`, `pageprops` or both, the modules this fake serves. Returns
+/// whether each was asked.
+fn props(params: &Params) -> Result<(bool, bool), ApiError> {
     let value = params.get("prop").unwrap_or_default();
-    let mut asked = split_multi(value);
-    asked.dedup();
-    let pageprops = asked.iter().any(|p| p == "pageprops");
-    asked.retain(|p| p != "pageprops");
-    if asked != ["categories"] {
+    let asked = split_multi(value);
+    let has = |m: &str| asked.iter().any(|p| p == m);
+    let (categories, pageprops) = (has("categories"), has("pageprops"));
+    if !asked.iter().all(|p| p == "categories" || p == "pageprops") || asked.is_empty() {
         require(params, "prop", "categories")?;
         return Err(ApiError::new(
             "badvalue",
@@ -323,7 +323,7 @@ fn props(params: &Params) -> Result<bool, ApiError> {
             ),
         ));
     }
-    Ok(pageprops)
+    Ok((categories, pageprops))
 }
 
 fn require(params: &Params, name: &str, value: &str) -> Result<(), ApiError> {
@@ -388,8 +388,9 @@ fn settings(params: &Params, warnings: &mut Warnings) -> Result<Settings, ApiErr
             ));
         }
     };
-    let categories = siteinfo.is_empty() || params.get("prop").is_some();
-    let pageprops = if categories && props(params)? {
+    let prop = siteinfo.is_empty() || params.get("prop").is_some();
+    let (categories, pageprops) = if prop { props(params)? } else { (false, false) };
+    let pageprops = if pageprops {
         Some(
             params
                 .get("ppprop")
@@ -398,7 +399,7 @@ fn settings(params: &Params, warnings: &mut Warnings) -> Result<Settings, ApiErr
     } else {
         None
     };
-    if categories && params.get("redirects").is_none() {
+    if prop && params.get("redirects").is_none() {
         return Err(ApiError::new(
             "missingparam",
             "The \"redirects\" parameter must be set. (fakewiki requires redirects=1 so that redirects resolve to their targets.)",
@@ -781,7 +782,9 @@ fn query_categories(
         .filter(|v| !v.is_empty())
         .map(split_multi)
         .unwrap_or_default();
-    let mut response = if titles.is_empty() || !settings.categories {
+    let mut response = if titles.is_empty()
+        || !(settings.categories || settings.pageprops.is_some())
+    {
         // The real API's whole answer to a query about nothing.
         QueryResponse {
             batchcomplete: Some(true),
@@ -801,7 +804,10 @@ fn query_categories(
         }
         let mut seen = HashSet::new();
         titles.retain(|t| seen.insert(t.clone()));
-        let batch = Batch::build(universe, project, &titles, settings.convert);
+        let mut batch = Batch::build(universe, project, &titles, settings.convert);
+        if !settings.categories {
+            batch.rows.clear();
+        }
         let start = batch.start_row(params, settings.limit, &settings.continue_token())?;
         batch.into_response(start, &settings, continued, warnings)
     };

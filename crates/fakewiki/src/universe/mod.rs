@@ -426,7 +426,7 @@ fn by_access(list: Vec<(String, u64)>, access: &str) -> Vec<(String, u64)> {
 /// indexes, brand-new articles) is linked to no item.
 pub(crate) fn item_of_title(seed: u64, text: &str) -> Option<u64> {
     let h = crate::rng::key(&[seed, crate::rng::hash_str(text), 0x17E3]);
-    (h % 25 != 0).then_some(1 + (h >> 8) % 130_000_000)
+    (!h.is_multiple_of(25)).then_some(1 + (h >> 8) % 130_000_000)
 }
 
 /// Sorts categories into the API's order: `cl_to` (underscores) compared bytewise.
