@@ -21,7 +21,7 @@ use jiff::civil::Date;
 use super::schema::migrations::{MIGRATIONS, added_in};
 use super::schema::{INGEST_RUNS, IngestRunRow, Row, TOP_PAGES, TopPageRow};
 use super::{ASSESSED_COLUMN, Mode, RANKED_COLUMN, Sink, StoredDays, StoredDaysOf};
-use crate::error::{Error, Result};
+use crate::error::{Error, Message, Result};
 use crate::model::{Access, Day, DayBatch, Project, RunRecord, RunStatus};
 
 /// A stored row read back, for tests and tools comparing the store with what was served.
@@ -54,6 +54,8 @@ pub struct DuckDbSink {
     conn: Connection,
     /// Held for the sink's lifetime: the OS releases it if the process dies.
     _lock: Option<File>,
+    /// The file, when opened to write: its disk is measured before each write.
+    path: Option<PathBuf>,
 }
 
 fn lock_path(path: &Path) -> PathBuf {
@@ -98,6 +100,7 @@ impl DuckDbSink {
             }
             Err(std::fs::TryLockError::Error(e)) => return Err(open_err(Box::new(e))),
         }
+        ensure_free_space(path, "opening the store")?;
         let mut conn = attach(path, false)?;
         migrate::open_for_writing(&mut conn, &path.display().to_string(), MIGRATIONS)?;
         conn.execute_batch(&create_stage())
@@ -112,6 +115,7 @@ impl DuckDbSink {
         Ok(DuckDbSink {
             conn,
             _lock: Some(lock),
+            path: Some(path.to_owned()),
         })
     }
 
@@ -123,7 +127,11 @@ impl DuckDbSink {
         migrate::open_for_writing(&mut conn, ":memory:", MIGRATIONS)?;
         conn.execute_batch(&create_stage())
             .map_err(|e| Error::store("creating the staging table", e))?;
-        Ok(DuckDbSink { conn, _lock: None })
+        Ok(DuckDbSink {
+            conn,
+            _lock: None,
+            path: None,
+        })
     }
 
     /// Opens an existing store read-only for `report` and `export`, whose queries
@@ -172,7 +180,11 @@ impl DuckDbSink {
         }
         let conn = attach(path, true)?;
         migrate::check_read_only(&conn, &path.display().to_string())?;
-        Ok(DuckDbSink { conn, _lock: lock })
+        Ok(DuckDbSink {
+            conn,
+            _lock: lock,
+            path: None,
+        })
     }
 
     /// The schema version recorded in the store (1 for a store of the first release).
@@ -328,11 +340,69 @@ fn spill_directory(path: &Path) -> PathBuf {
 
 /// A file DuckDB cannot open. A wikitop run holding it was recognised by the lock file
 /// before; another program's lock ends here too, with DuckDB's message as the cause.
+/// A full disk is said as such: DuckDB reports the OS's error in its message, and that
+/// is all it gives (its C API has no errno), so the disk is measured too.
 fn classify_open(path: &Path, e: duckdb::Error) -> Error {
+    let text = e.to_string();
+    // strerror(ENOSPC), as DuckDB's file system quotes it ("Could not write file …").
+    if text.contains(NO_SPACE) || free_bytes(path).is_some_and(|free| free < MIN_FREE_BYTES) {
+        return disk_full(path, "opening the store", free_bytes(path));
+    }
     Error::StoreOpen {
         path: path.to_owned(),
         source: Box::new(e),
     }
+}
+
+/// The OS's words for ENOSPC (glibc's and musl's `strerror`).
+const NO_SPACE: &str = "No space left on device";
+
+/// The least free space on the store's disk before wikitop opens it to write or writes
+/// days: a write appends to the WAL until DuckDB checkpoints it (at 16 MB, DuckDB's
+/// `checkpoint_threshold`), and the checkpoint then writes about as much into the file.
+/// DuckDB 1.5.6 running out of disk mid-write failed with "No space left on device" or,
+/// while pool sizes were being tried for issue 20, crashed; stopping before that point
+/// loses nothing.
+const MIN_FREE_BYTES: u64 = 32 * 1024 * 1024;
+
+/// Free bytes for an unprivileged writer on the disk holding `path` (`statvfs`'s
+/// `f_bavail` blocks of `f_frsize`); `None` where that cannot be measured.
+fn free_bytes(path: &Path) -> Option<u64> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    #[cfg(unix)]
+    {
+        let stat = rustix::fs::statvfs(dir).ok()?;
+        Some(stat.f_bavail.saturating_mul(stat.f_frsize))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = dir;
+        None
+    }
+}
+
+/// Refuses to go on when the store's disk is (nearly) full, before DuckDB writes.
+fn ensure_free_space(path: &Path, doing: &str) -> Result<()> {
+    match free_bytes(path) {
+        Some(free) if free < MIN_FREE_BYTES => Err(disk_full(path, doing, Some(free))),
+        _ => Ok(()),
+    }
+}
+
+fn disk_full(path: &Path, doing: &str, free: Option<u64>) -> Error {
+    let mb = |b: u64| b / (1024 * 1024);
+    let free = free.map_or_else(|| "no space".to_owned(), |f| format!("{} MB", mb(f)));
+    Error::store(
+        format!("{doing} `{}`", path.display()),
+        Message(format!(
+            "the disk holding it is full ({free} free, wikitop needs {} MB): free some space \
+             and run again; nothing stored was lost",
+            mb(MIN_FREE_BYTES)
+        )),
+    )
 }
 
 fn parse_date(s: &str) -> Result<Date> {
@@ -404,6 +474,9 @@ impl Sink for DuckDbSink {
     async fn write_days(&mut self, days: &[DayBatch]) -> Result<()> {
         if days.is_empty() {
             return Ok(());
+        }
+        if let Some(path) = &self.path {
+            ensure_free_space(path, "writing days into")?;
         }
         self.stage(days)
             .map_err(|e| Error::store("staging rows", e))?;
@@ -520,5 +593,45 @@ mod tests {
             .collect();
         // DuckDB makes the directory only to spill, and removes it on close.
         assert!(!left.iter().any(|f| f.ends_with(".tmp")), "{left:?}");
+    }
+    /// Reopening a store at the current version writes nothing to its WAL: tables are
+    /// commented and views made only when the store is created or migrated (on a full
+    /// disk every open grew the WAL).
+    #[test]
+    fn reopening_a_current_store_writes_no_schema() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("w.duckdb");
+        drop(DuckDbSink::open(&path, Mode::Write).unwrap());
+        let wal = dir.path().join("w.duckdb.wal");
+        let sink = DuckDbSink::open(&path, Mode::Write).unwrap();
+        let logged = std::fs::metadata(&wal).map_or(0, |m| m.len());
+        assert_eq!(logged, 0, "reopening wrote {logged} bytes of WAL");
+        drop(sink);
+    }
+
+    /// A full disk is one sentence that says so, names the file and the space
+    /// needed, and says nothing stored was lost.
+    #[test]
+    fn a_full_disk_is_said_in_one_sentence() {
+        let path = Path::new("/data/w.duckdb");
+        let text = disk_full(path, "writing days into", Some(3 * 1024 * 1024)).to_string();
+        assert_eq!(
+            text,
+            "the store failed while writing days into `/data/w.duckdb`"
+        );
+        let err = disk_full(path, "writing days into", Some(3 * 1024 * 1024));
+        let cause = std::error::Error::source(&err).unwrap().to_string();
+        assert!(
+            cause.contains("disk holding it is full (3 MB free, wikitop needs 32 MB)")
+                && cause.contains("nothing stored was lost")
+                && !cause.contains('\n'),
+            "{cause}"
+        );
+        assert!(!err.is_usage());
+        // Here the disk has room: the check passes and measures something.
+        let dir = tempfile::tempdir().unwrap();
+        let here = dir.path().join("w.duckdb");
+        assert!(free_bytes(&here).is_some_and(|f| f >= MIN_FREE_BYTES));
+        ensure_free_space(&here, "writing days into").unwrap();
     }
 }

@@ -19,10 +19,21 @@
 //!
 //! - `set_down`: every request answered 503, as a warehouse that went away mid-run.
 //!
+//! - Table updates are rate-limited per table as BigQuery does: past
+//!   [`TABLE_UPDATES_PER_WINDOW`] updates (`tables.patch`/`tables.update` and DDL jobs)
+//!   within [`TABLE_UPDATE_WINDOW`], the next is refused with the real 403 "too many table
+//!   update operations" body (<https://cloud.google.com/bigquery/docs/troubleshoot-quotas>).
+//! - Etags: every table resource answered carries the shim's etag for that table, which
+//!   changes with each patch and DDL job on it; a patch whose `If-Match` names another
+//!   is refused with 412 as BigQuery does (googleapis/python-bigquery#772, "Precondition
+//!   check failed"): the emulator keeps no etags. `change_before_next_patch` changes a
+//!   table's etag just before its next patch arrives, as another writer would.
+//!
 //! Everything else is forwarded unchanged.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::body::{Body, Bytes};
@@ -34,6 +45,12 @@ use serde_json::{Value, json};
 /// Bodies of a MERGE of a month of days are a few MB.
 const MAX_BODY: usize = 64 * 1024 * 1024;
 
+/// Table updates BigQuery allows per table within [`TABLE_UPDATE_WINDOW`]: issue 20's
+/// "about 50 per 10 s" for "too many table update operations"
+/// (<https://cloud.google.com/bigquery/docs/troubleshoot-quotas>).
+pub const TABLE_UPDATES_PER_WINDOW: usize = 50;
+pub const TABLE_UPDATE_WINDOW: Duration = Duration::from_secs(10);
+
 #[derive(Default)]
 struct Faults {
     drop_next_merge_response: bool,
@@ -41,6 +58,39 @@ struct Faults {
     rate_limit_next_merge: bool,
     /// Every request answered 503, as a warehouse that went away.
     down: bool,
+    /// Tables whose etag changes just before their next patch.
+    change_before_next_patch: Vec<String>,
+}
+
+/// What the shim keeps of each table (keyed `dataset.table`).
+#[derive(Default)]
+struct TableState {
+    /// Bumped by every patch and DDL job; the etag is derived from it.
+    generation: u64,
+    /// When each recent update happened, for the rate limit.
+    updates: VecDeque<Instant>,
+}
+
+impl TableState {
+    fn etag(&self, key: &str) -> String {
+        format!("\"shim/{key}/{}\"", self.generation)
+    }
+
+    /// Counts an update; `false` when it is past the rate limit (and not counted).
+    fn admit_update(&mut self, now: Instant) -> bool {
+        while self
+            .updates
+            .front()
+            .is_some_and(|t| now.duration_since(*t) >= TABLE_UPDATE_WINDOW)
+        {
+            self.updates.pop_front();
+        }
+        if self.updates.len() >= TABLE_UPDATES_PER_WINDOW {
+            return false;
+        }
+        self.updates.push_back(now);
+        true
+    }
 }
 
 #[derive(Default)]
@@ -55,12 +105,23 @@ struct Log {
     rate_limited: usize,
     /// The `X-Goog-FieldMask` of each `jobs.insert` and `jobs.get` ("" if none).
     job_field_masks: Vec<String>,
+    /// DDL statements (`ALTER TABLE …`) passed on, in order.
+    ddl: Vec<String>,
+    /// Table patches passed on: (`dataset.table`, sent with `If-Match`).
+    patches: Vec<(String, bool)>,
+    /// Patches refused with 412 for a stale `If-Match`.
+    stale_patches: usize,
+    /// Table updates refused with 403 for the rate limit.
+    table_updates_limited: usize,
+    /// Tables created (`tables.insert` answered 200), by `dataset.table`.
+    tables_created: Vec<String>,
 }
 
 #[derive(Default)]
 struct Shared {
     faults: Faults,
     log: Log,
+    tables: HashMap<String, TableState>,
 }
 
 #[derive(Clone)]
@@ -149,6 +210,37 @@ impl BqShim {
         self.proxy.lock().faults.rate_limit_next_merge = true;
     }
 
+    /// The next patch of `table` (`dataset.table`) finds its etag changed.
+    pub fn change_before_next_patch(&self, table: &str) {
+        let faults = &mut self.proxy.lock().faults;
+        faults.change_before_next_patch.push(table.to_owned());
+    }
+
+    /// DDL statements passed on to the emulator, in order.
+    pub fn ddl(&self) -> Vec<String> {
+        self.proxy.lock().log.ddl.clone()
+    }
+
+    /// Table patches passed on: (`dataset.table`, sent with `If-Match`).
+    pub fn patches(&self) -> Vec<(String, bool)> {
+        self.proxy.lock().log.patches.clone()
+    }
+
+    /// Patches refused with 412 for a stale etag.
+    pub fn stale_patches(&self) -> usize {
+        self.proxy.lock().log.stale_patches
+    }
+
+    /// Table updates refused with 403 for the per-table rate limit.
+    pub fn table_updates_limited(&self) -> usize {
+        self.proxy.lock().log.table_updates_limited
+    }
+
+    /// Tables created through the shim (`dataset.table`), in order.
+    pub fn tables_created(&self) -> Vec<String> {
+        self.proxy.lock().log.tables_created.clone()
+    }
+
     /// How many MERGE submissions the shim refused for the rate limit.
     pub fn rate_limited(&self) -> usize {
         self.proxy.lock().log.rate_limited
@@ -233,6 +325,128 @@ fn rate_limit_exceeded() -> Response {
         body.to_string(),
     )
         .into_response()
+}
+
+/// BigQuery's answer to a table update past the table's rate limit: HTTP 403,
+/// `rateLimitExceeded`, "too many table update operations for this table"
+/// (<https://cloud.google.com/bigquery/docs/troubleshoot-quotas>, which quotes the
+/// message; the body's shape as in [`rate_limit_exceeded`]).
+fn table_update_rate_limited() -> Response {
+    let message = "Exceeded rate limits: too many table update operations for this table. \
+                   For more information, see \
+                   https://cloud.google.com/bigquery/docs/troubleshoot-quotas";
+    let body = json!({"error": {
+        "code": 403,
+        "message": message,
+        "errors": [{"message": message, "domain": "usageLimits", "reason": "rateLimitExceeded"}],
+        "status": "PERMISSION_DENIED",
+    }});
+    (
+        StatusCode::FORBIDDEN,
+        [("content-type", "application/json; charset=UTF-8")],
+        body.to_string(),
+    )
+        .into_response()
+}
+
+/// BigQuery's answer to a patch whose `If-Match` is not the table's etag: HTTP 412
+/// "Precondition check failed." (googleapis/python-bigquery#772; the reason is Google
+/// APIs' `conditionNotMet`).
+fn precondition_failed() -> Response {
+    let message = "Precondition check failed.";
+    let body = json!({"error": {
+        "code": 412,
+        "message": message,
+        "errors": [{"message": message, "domain": "global", "reason": "conditionNotMet"}],
+        "status": "FAILED_PRECONDITION",
+    }});
+    (
+        StatusCode::PRECONDITION_FAILED,
+        [("content-type", "application/json; charset=UTF-8")],
+        body.to_string(),
+    )
+        .into_response()
+}
+
+/// `/bigquery/v2/projects/{p}/datasets/{d}/tables/{t}` → `d.t`.
+fn table_key(path: &str) -> Option<String> {
+    let rest = path.strip_prefix("/bigquery/v2/projects/")?;
+    match rest.split('/').collect::<Vec<_>>().as_slice() {
+        [_, "datasets", d, "tables", t] => Some(format!("{d}.{t}")),
+        _ => None,
+    }
+}
+
+/// `POST /bigquery/v2/projects/{p}/datasets/{d}/tables`: `tables.insert`.
+fn is_table_insert(method: &Method, path: &str) -> bool {
+    let Some(rest) = path.strip_prefix("/bigquery/v2/projects/") else {
+        return false;
+    };
+    method == Method::POST
+        && matches!(
+            rest.split('/').collect::<Vec<_>>().as_slice(),
+            [_, "datasets", _, "tables"]
+        )
+}
+
+/// The table an `ALTER TABLE \`p.d.t\` …` statement changes, as `d.t`.
+fn ddl_table(query: &str) -> Option<String> {
+    let rest = query.trim_start().strip_prefix("ALTER TABLE ")?;
+    let name = rest.trim_start().strip_prefix('`')?.split('`').next()?;
+    let parts: Vec<&str> = name.split('.').collect();
+    match parts.as_slice() {
+        [_, d, t] => Some(format!("{d}.{t}")),
+        _ => None,
+    }
+}
+
+/// Stamps a table resource in an answer with the shim's etag for it.
+fn set_etag(shared: &mut Shared, body: Bytes) -> Bytes {
+    let Ok(Value::Object(mut object)) = serde_json::from_slice::<Value>(&body) else {
+        return body;
+    };
+    let reference = &object["tableReference"];
+    let (Some(d), Some(t)) = (
+        reference["datasetId"].as_str(),
+        reference["tableId"].as_str(),
+    ) else {
+        return body;
+    };
+    let key = format!("{d}.{t}");
+    let etag = shared.tables.entry(key.clone()).or_default().etag(&key);
+    object.insert("etag".into(), json!(etag));
+    Bytes::from(Value::Object(object).to_string())
+}
+
+/// A `tables.patch` or `tables.update`: refused when its `If-Match` is stale or the
+/// table is past its update rate; otherwise counted, logged and let through.
+fn admit_patch(proxy: &Proxy, key: &str, if_match: Option<&str>) -> Option<Response> {
+    let mut shared = proxy.lock();
+    let Shared {
+        faults,
+        log,
+        tables,
+    } = &mut *shared;
+    let state = tables.entry(key.to_owned()).or_default();
+    if let Some(i) = faults
+        .change_before_next_patch
+        .iter()
+        .position(|t| t == key)
+    {
+        faults.change_before_next_patch.remove(i);
+        state.generation += 1;
+    }
+    if if_match.is_some_and(|m| m != state.etag(key)) {
+        log.stale_patches += 1;
+        return Some(precondition_failed());
+    }
+    if !state.admit_update(Instant::now()) {
+        log.table_updates_limited += 1;
+        return Some(table_update_rate_limited());
+    }
+    state.generation += 1;
+    log.patches.push((key.to_owned(), if_match.is_some()));
+    None
 }
 
 /// `jobs.insert` or `jobs.get`: the calls that answer with a `Job`.
@@ -327,6 +541,15 @@ async fn forward(State(proxy): State<Proxy>, request: Request) -> Response {
         let logged = field_mask.clone().unwrap_or_default();
         proxy.lock().log.job_field_masks.push(logged);
     }
+    let table = table_key(parts.uri.path());
+    if let Some(key) = &table
+        && matches!(parts.method, Method::PATCH | Method::PUT)
+    {
+        let if_match = parts.headers.get("if-match").and_then(|v| v.to_str().ok());
+        if let Some(refused) = admit_patch(&proxy, key, if_match) {
+            return refused;
+        }
+    }
     let mut drop_response = false;
     let mut inserted = None;
     if let Some(project) = jobs_insert_project(&parts.method, parts.uri.path())
@@ -351,6 +574,22 @@ async fn forward(State(proxy): State<Proxy>, request: Request) -> Response {
             *shared.log.conflicts.entry(job_id.clone()).or_default() += 1;
             return already_exists(&project, &location, &job_id);
         }
+        if let Some(key) = job
+            .pointer("/configuration/query/query")
+            .and_then(Value::as_str)
+            .and_then(ddl_table)
+        {
+            let state = shared.tables.entry(key).or_default();
+            if !state.admit_update(Instant::now()) {
+                shared.log.table_updates_limited += 1;
+                return table_update_rate_limited();
+            }
+            state.generation += 1;
+            let statement = job["configuration"]["query"]["query"]
+                .as_str()
+                .unwrap_or_default();
+            shared.log.ddl.push(statement.to_owned());
+        }
         if is_merge && shared.faults.rate_limit_next_merge {
             shared.faults.rate_limit_next_merge = false;
             shared.log.rate_limited += 1;
@@ -372,7 +611,11 @@ async fn forward(State(proxy): State<Proxy>, request: Request) -> Response {
 
     let mut headers = HeaderMap::new();
     for (name, value) in &parts.headers {
-        if !matches!(name.as_str(), "host" | "content-length" | "connection") {
+        // The etag was checked here, against the shim's own.
+        if !matches!(
+            name.as_str(),
+            "host" | "content-length" | "connection" | "if-match"
+        ) {
             headers.append(name.clone(), value.clone());
         }
     }
@@ -412,6 +655,28 @@ async fn forward(State(proxy): State<Proxy>, request: Request) -> Response {
         }
     }
     let mut bytes = upstream.bytes().await.unwrap_or_default();
+    let table_call = table.is_some() || is_table_insert(&parts.method, parts.uri.path());
+    if table_call && status.is_success() {
+        let mut shared = proxy.lock();
+        if parts.method == Method::DELETE
+            && let Some(key) = &table
+        {
+            // A table created again under the name is another table.
+            shared.tables.entry(key.clone()).or_default().generation += 1;
+        }
+        if parts.method == Method::POST {
+            let created = serde_json::from_slice::<Value>(&bytes).ok().and_then(|v| {
+                let r = &v["tableReference"];
+                Some(format!(
+                    "{}.{}",
+                    r["datasetId"].as_str()?,
+                    r["tableId"].as_str()?
+                ))
+            });
+            shared.log.tables_created.extend(created);
+        }
+        bytes = set_etag(&mut shared, bytes);
+    }
     if let Some(mask) = &field_mask
         && status.is_success()
     {

@@ -3,6 +3,7 @@
 
 #![allow(unreachable_pub)] // a test binary has no API: its helpers are `pub` for each other
 
+mod bq_first_deploy;
 mod bq_shim;
 mod cli_inputs;
 mod cli_runs;

@@ -12,18 +12,20 @@
 //! so unlike DuckDB a migration is not one transaction. Instead every step is safe to
 //! run again (`ADD COLUMN IF NOT EXISTS`, a fill of what is still unset), and the label
 //! is set only after every step has run and the tables passed the check: a migration
-//! cut short leaves the old label, and the next `open` runs the steps again.
-
-use std::collections::HashMap;
+//! cut short leaves the old label, and the next `open` runs the steps again. Processes
+//! opening one dataset at once take turns (`lock.rs`), and every schema or label patch
+//! carries the etag it was built from, so none undoes another's change.
 
 use google_cloud_bigquery_v2::client::TableService;
 use google_cloud_bigquery_v2::model::{Table as TableResource, TableSchema};
-use tracing::info;
+use google_cloud_gax::options::RequestOptionsBuilder;
+use reqwest::header::{HeaderValue, IF_MATCH};
+use tracing::{debug, info};
 
 use super::client::Clients;
 use super::jobs::{api_error, retrying};
 use super::{schema, sql};
-use crate::error::{Error, Result};
+use crate::error::{Error, Message, Result};
 use crate::settings::BigQuerySettings;
 use crate::sinks::schema::migrations::{Change, MIGRATIONS, added_in, pending};
 use crate::sinks::schema::{Column, Mode, SCHEMA_VERSION, TOP_PAGES, Table};
@@ -125,58 +127,107 @@ async fn step(clients: &Clients, settings: &BigQuerySettings, change: &Change) -
     describe(&clients.tables, settings, table, column).await
 }
 
+/// Tries of a guarded patch whose etag went stale meanwhile (412): each re-reads the
+/// table first. Another writer would have to change the table this often in a row.
+const PATCH_TRIES: u32 = 5;
+
+/// Patches a table or view with what `build` makes of it as read now, sending the
+/// etag read with it: BigQuery refuses the patch with 412 Precondition Failed if the
+/// table changed in between (the `If-Match` that google-cloud-bigquery's
+/// `Client.update_table` sends, client.py; 412 "Precondition check failed" in
+/// googleapis/python-bigquery#772), and then the table is read again and the patch
+/// rebuilt. So a patch of the whole field list never drops a column another process
+/// added meanwhile. `build` returns `None` when there is nothing to change.
+async fn patch_guarded(
+    tables: &TableService,
+    settings: &BigQuerySettings,
+    name: &str,
+    doing: &str,
+    build: impl Fn(&TableResource) -> Option<TableResource>,
+) -> Result<()> {
+    let (project, id) = (settings.project_id(), settings.dataset());
+    let fail = |what: &str, e| Error::store(doing, api_error(project, what, e));
+    for _ in 0..PATCH_TRIES {
+        let found = retrying(|| {
+            tables
+                .get_table()
+                .set_project_id(project)
+                .set_dataset_id(id)
+                .set_table_id(name)
+                .send()
+        })
+        .await
+        .map_err(|e| fail("reading the table", e))?;
+        let Some(patch) = build(&found) else {
+            return Ok(());
+        };
+        let if_match = HeaderValue::from_str(&found.etag).ok();
+        let patched = retrying(|| {
+            let mut call = tables
+                .patch_table()
+                .set_project_id(project)
+                .set_dataset_id(id)
+                .set_table_id(name)
+                .set_table(patch.clone());
+            if let Some(etag) = &if_match {
+                call = call.with_custom_header(IF_MATCH, etag.clone());
+            }
+            call.send()
+        })
+        .await;
+        match patched {
+            Ok(_) => return Ok(()),
+            Err(e) if e.http_status_code() == Some(412) => {
+                debug!(
+                    table = name,
+                    etag = found.etag,
+                    "The table changed since it was read; reading it again."
+                );
+            }
+            Err(e) => return Err(fail("updating the table", e)),
+        }
+    }
+    Err(Error::store(
+        doing,
+        Message(format!(
+            "the table changed before each of {PATCH_TRIES} updates (HTTP 412 Precondition \
+             Failed): another process keeps changing it"
+        )),
+    ))
+}
+
 /// Makes the table's metadata show the added column with the definition's description
 /// (`ALTER TABLE … ADD COLUMN` sets none), through `tables.patch` with the whole schema,
 /// BigQuery's other documented way of adding a NULLABLE column
-/// (<https://cloud.google.com/bigquery/docs/managing-table-schemas#api>). The emulator
-/// needs it as well: its DDL changes the stored rows but not what `tables.get` answers.
+/// (<https://cloud.google.com/bigquery/docs/managing-table-schemas#api>), guarded by
+/// the table's etag. The emulator needs it as well: its DDL changes the stored rows but
+/// not what `tables.get` answers.
 async fn describe(
     tables: &TableService,
     settings: &BigQuerySettings,
     table: &Table,
     column: &Column,
 ) -> Result<()> {
-    let (project, id) = (settings.project_id(), settings.dataset());
     let doing = format!(
         "describing the new column `{}` of `{settings}.{}`",
         column.name, table.name
     );
-    let fail = |what: &str, e| Error::store(&doing, api_error(project, what, e));
-    let found = retrying(|| {
-        tables
-            .get_table()
-            .set_project_id(project)
-            .set_dataset_id(id)
-            .set_table_id(table.name)
-            .send()
-    })
-    .await
-    .map_err(|e| fail("reading the table", e))?;
-    let mut fields = found.schema.map(|s| s.fields).unwrap_or_default();
-    match fields.iter_mut().find(|f| f.name == column.name) {
-        Some(f) if f.description.as_deref() == Some(column.description) => return Ok(()),
-        Some(f) => f.description = Some(column.description.to_owned()),
-        None => {
-            let mode = match column.mode {
-                Mode::Required => Mode::Nullable,
-                other => other,
-            };
-            fields.push(schema::field(column).set_mode(schema::mode_name(mode)));
+    patch_guarded(tables, settings, table.name, &doing, |found| {
+        let mut fields = found.schema.clone().map(|s| s.fields).unwrap_or_default();
+        match fields.iter_mut().find(|f| f.name == column.name) {
+            Some(f) if f.description.as_deref() == Some(column.description) => return None,
+            Some(f) => f.description = Some(column.description.to_owned()),
+            None => {
+                let mode = match column.mode {
+                    Mode::Required => Mode::Nullable,
+                    other => other,
+                };
+                fields.push(schema::field(column).set_mode(schema::mode_name(mode)));
+            }
         }
-    }
-    let patch = TableResource::new().set_schema(TableSchema::new().set_fields(fields));
-    retrying(|| {
-        tables
-            .patch_table()
-            .set_project_id(project)
-            .set_dataset_id(id)
-            .set_table_id(table.name)
-            .set_table(patch.clone())
-            .send()
+        Some(TableResource::new().set_schema(TableSchema::new().set_fields(fields)))
     })
     .await
-    .map_err(|e| fail("updating the table's schema", e))?;
-    Ok(())
 }
 
 /// Gives an existing view the definition of this build (`tables.patch` with the view's
@@ -188,56 +239,29 @@ pub(super) async fn replace_view(
     name: &str,
     wanted: &TableResource,
 ) -> Result<()> {
-    let project = settings.project_id();
-    let patch = TableResource::new()
-        .set_or_clear_view(wanted.view.clone())
-        .set_or_clear_description(wanted.description.clone());
-    retrying(|| {
-        tables
-            .patch_table()
-            .set_project_id(project)
-            .set_dataset_id(settings.dataset())
-            .set_table_id(name)
-            .set_table(patch.clone())
-            .send()
-    })
-    .await
-    .map_err(|e| {
-        Error::store(
-            format!("updating the view `{settings}.{name}`"),
-            api_error(project, "updating the view", e),
+    let doing = format!("updating the view `{settings}.{name}`");
+    patch_guarded(tables, settings, name, &doing, |_| {
+        Some(
+            TableResource::new()
+                .set_or_clear_view(wanted.view.clone())
+                .set_or_clear_description(wanted.description.clone()),
         )
-    })?;
+    })
+    .await?;
     info!(dataset = %settings, view = name, "Updated the view's definition.");
     Ok(())
 }
 
-/// Records the current version on `top_pages`, keeping its other labels.
-pub(super) async fn stamp(
-    tables: &TableService,
-    settings: &BigQuerySettings,
-    labels: &HashMap<String, String>,
-) -> Result<()> {
-    let (project, id) = (settings.project_id(), settings.dataset());
-    let mut labels = labels.clone();
-    labels.insert(VERSION_LABEL.to_owned(), SCHEMA_VERSION.to_string());
-    let patch = TableResource::new().set_labels(labels);
-    retrying(|| {
-        tables
-            .patch_table()
-            .set_project_id(project)
-            .set_dataset_id(id)
-            .set_table_id(TOP_PAGES.name)
-            .set_table(patch.clone())
-            .send()
+/// Records the current version on `top_pages`, keeping its other labels (as read
+/// now, under the same etag guard).
+pub(super) async fn stamp(tables: &TableService, settings: &BigQuerySettings) -> Result<()> {
+    let doing = format!("recording the schema version of `{settings}`");
+    patch_guarded(tables, settings, TOP_PAGES.name, &doing, |found| {
+        let mut labels = found.labels.clone();
+        labels.insert(VERSION_LABEL.to_owned(), SCHEMA_VERSION.to_string());
+        Some(TableResource::new().set_labels(labels))
     })
-    .await
-    .map_err(|e| {
-        Error::store(
-            format!("recording the schema version of `{settings}`"),
-            api_error(project, "labelling the table", e),
-        )
-    })?;
+    .await?;
     info!(dataset = %settings, version = SCHEMA_VERSION, "Recorded the schema version.");
     Ok(())
 }

@@ -15,7 +15,7 @@
 //!
 //! The folder is split by job, as vector's `src/sinks/gcp/bigquery/` is: `client.rs`
 //! connects (credentials, API clients), `provision.rs` gets or creates the dataset,
-//! tables and view and checks them, `migrate.rs` keeps the schema version, `sql.rs`
+//! tables and view and checks them, `migrate.rs` keeps the schema version (`lock.rs`: one migrator at a time), `sql.rs`
 //! holds the statement text, `jobs.rs` runs statements exactly once, `rows.rs` and
 //! `schema.rs` encode and decode. This file is the sink. Every value reaches the SQL as
 //! a bound query parameter or inside the JSON parameter; the project and dataset are
@@ -24,6 +24,7 @@
 
 mod client;
 mod jobs;
+mod lock;
 mod migrate;
 mod provision;
 mod query;
@@ -36,6 +37,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use google_cloud_bigquery_v2::model::QueryParameter;
 use tracing::{info, warn};
 
+pub use self::lock::LOCK_TABLE;
 pub use self::migrate::VERSION_LABEL;
 
 use self::client::Clients;

@@ -1,7 +1,8 @@
 //! Provisioning: the dataset, the tables and the view, each got (or created when
 //! missing and allowed) by the one ladder of [`get_or_create`], then checked against
 //! the definition in `sinks/schema.rs`. An older dataset is brought to the current
-//! schema version by `migrate.rs` between the lookup and the check. Writes no rows.
+//! schema version by `migrate.rs` between the lookup and the check, by one process at a
+//! time (`lock.rs`). Writes no rows.
 
 use std::future::Future;
 
@@ -11,7 +12,7 @@ use tracing::info;
 
 use super::client::Clients;
 use super::jobs::{api_error, retrying};
-use super::{migrate, schema, sql};
+use super::{lock, migrate, schema, sql};
 use crate::error::{Error, Result};
 use crate::settings::BigQuerySettings;
 use crate::sinks::schema::{SCHEMA_VERSION, TABLES, TOP_PAGES, Table as Definition, VIEWS};
@@ -212,52 +213,130 @@ pub(super) async fn tables(
     settings: &BigQuerySettings,
     create: bool,
 ) -> Result<u32> {
-    let wanted: Vec<Table> = TABLES
+    let wanted = wanted_tables();
+    let got = get_tables(clients, settings, &wanted, create).await?;
+    let version = migrate::version(settings, found_top_pages(&got).as_ref())?;
+    if create && version < SCHEMA_VERSION {
+        // Boxed, as each await below is: the client's request futures are large, and
+        // nested unboxed they overflow a 2 MiB test thread in an unoptimised build
+        // (contract test `bigquery_an_unversioned_dataset_is_stamped_and_keeps_its_rows`).
+        return Box::pin(migrate_once(clients, settings, &wanted)).await;
+    }
+    check_tables(&got, &wanted, version)?;
+    views(clients, settings, create, version, false).await?;
+    Ok(version)
+}
+
+/// The tables as this build creates them, `top_pages` stamped with the current version.
+fn wanted_tables() -> Vec<Table> {
+    TABLES
         .iter()
         .map(|t| migrate::stamped(t, schema::table_resource(t)))
-        .collect();
+        .collect()
+}
+
+async fn get_tables(
+    clients: &Clients,
+    settings: &BigQuerySettings,
+    wanted: &[Table],
+    create: bool,
+) -> Result<Vec<Got<Table>>> {
     let mut got = Vec::with_capacity(TABLES.len());
-    for (table, wanted) in TABLES.iter().zip(&wanted) {
+    for (table, wanted) in TABLES.iter().zip(wanted) {
         got.push(self::table(&clients.tables, settings, table.name, wanted, create).await?);
     }
-    let top_pages = TABLES.iter().position(|t| t.name == TOP_PAGES.name);
-    let found = |got: &[Got<Table>]| match top_pages.and_then(|i| got.get(i)) {
+    Ok(got)
+}
+
+/// `top_pages` as it existed before this open; `None` when this open created it.
+fn found_top_pages(got: &[Got<Table>]) -> Option<Table> {
+    let i = TABLES.iter().position(|t| t.name == TOP_PAGES.name)?;
+    match got.get(i) {
         Some(Got::Found(table)) => Some(table.clone()),
         Some(Got::Created(_)) | None => None,
-    };
-    let mut version = migrate::version(settings, found(&got).as_ref())?;
-    let migrating = create && version < SCHEMA_VERSION;
-    if migrating {
-        migrate::apply(clients, settings, version).await?;
-        version = SCHEMA_VERSION;
-        for (i, table) in TABLES.iter().enumerate() {
-            got[i] = self::table(&clients.tables, settings, table.name, &wanted[i], false).await?;
-        }
     }
-    for ((table, wanted), got) in TABLES.iter().zip(&wanted).zip(&got) {
+}
+
+fn check_tables(got: &[Got<Table>], wanted: &[Table], version: u32) -> Result<()> {
+    for ((table, wanted), got) in TABLES.iter().zip(wanted).zip(got) {
         if let Got::Found(found) = got {
             check_table(table.name, Some(table), wanted, found, version)?;
         }
     }
-    if migrating {
-        let labels = match top_pages.and_then(|i| got.get(i)) {
-            Some(Got::Found(table) | Got::Created(table)) => table.labels.clone(),
-            None => Default::default(),
-        };
-        migrate::stamp(&clients.tables, settings, &labels).await?;
-    }
+    Ok(())
+}
+
+/// Gets (or creates) and checks every view; after a migration, gives each this
+/// build's definition.
+async fn views(
+    clients: &Clients,
+    settings: &BigQuerySettings,
+    create: bool,
+    version: u32,
+    migrated: bool,
+) -> Result<()> {
     for view in VIEWS {
         let wanted = schema::view_resource(view, &sql::table_path(settings, view.from.name));
         if let Got::Found(found) =
             self::table(&clients.tables, settings, view.name, &wanted, create).await?
         {
             check_table(view.name, None, &wanted, &found, version)?;
-            if migrating {
+            if migrated {
                 migrate::replace_view(&clients.tables, settings, view.name, &wanted).await?;
             }
         }
     }
-    Ok(version)
+    Ok(())
+}
+
+/// Migrates an older dataset in exactly one of the processes opening it at once: the
+/// one that takes the lease of `lock.rs`; the others wait for the version label and
+/// then open the migrated dataset as it is.
+async fn migrate_once(
+    clients: &Clients,
+    settings: &BigQuerySettings,
+    wanted: &[Table],
+) -> Result<u32> {
+    let deadline = std::time::Instant::now() + lock::WAIT;
+    loop {
+        if Box::pin(lock::acquire(&clients.tables, settings)).await? {
+            let migrated = Box::pin(migrate_holding_lock(clients, settings, wanted)).await;
+            Box::pin(lock::release(&clients.tables, settings)).await;
+            return migrated;
+        }
+        match Box::pin(lock::wait(&clients.tables, settings, deadline)).await? {
+            lock::Turn::Migrated => {
+                let got = Box::pin(get_tables(clients, settings, wanted, false)).await?;
+                check_tables(&got, wanted, SCHEMA_VERSION)?;
+                Box::pin(views(clients, settings, true, SCHEMA_VERSION, false)).await?;
+                return Ok(SCHEMA_VERSION);
+            }
+            lock::Turn::Free => {}
+        }
+    }
+}
+
+/// Runs the steps the dataset lacks, checks the tables, updates the views and only then
+/// records the version: a label means every step ran. Reads the version again first,
+/// as the previous holder may have finished between the first look and the lease.
+async fn migrate_holding_lock(
+    clients: &Clients,
+    settings: &BigQuerySettings,
+    wanted: &[Table],
+) -> Result<u32> {
+    let got = Box::pin(get_tables(clients, settings, wanted, false)).await?;
+    let version = migrate::version(settings, found_top_pages(&got).as_ref())?;
+    let migrating = version < SCHEMA_VERSION;
+    if migrating {
+        Box::pin(migrate::apply(clients, settings, version)).await?;
+    }
+    let got = Box::pin(get_tables(clients, settings, wanted, false)).await?;
+    check_tables(&got, wanted, SCHEMA_VERSION)?;
+    Box::pin(views(clients, settings, true, SCHEMA_VERSION, migrating)).await?;
+    if migrating {
+        Box::pin(migrate::stamp(&clients.tables, settings)).await?;
+    }
+    Ok(SCHEMA_VERSION)
 }
 
 fn kind(table: &Table) -> &'static str {

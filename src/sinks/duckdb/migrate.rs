@@ -147,6 +147,19 @@ pub(super) fn open_for_writing(
             })
             .map_err(store_err("recording the schema version"))?;
     }
+    describe(&tx, &found, latest)?;
+    tx.commit().map_err(store_err("committing the schema"))
+}
+
+/// Comments the tables and (re)creates the views, only when the store was created or
+/// migrated now, or lacks a view: done on every open, it wrote a catalog entry to the
+/// WAL each time, which is what grew on a full disk (issue 20).
+fn describe(conn: &Connection, found: &Found, latest: u32) -> Result<()> {
+    let names = tables(conn)?;
+    let view_missing = VIEWS.iter().any(|v| !names.iter().any(|n| n == v.name));
+    if *found == Found::Version(latest) && !view_missing {
+        return Ok(());
+    }
     let mut describe = String::new();
     for table in TABLES {
         describe.push_str(&sql::describe(table));
@@ -154,9 +167,8 @@ pub(super) fn open_for_writing(
     for view in VIEWS {
         describe.push_str(&sql::create_view(view));
     }
-    tx.execute_batch(&describe)
-        .map_err(store_err("describing the tables"))?;
-    tx.commit().map_err(store_err("committing the schema"))
+    conn.execute_batch(&describe)
+        .map_err(store_err("describing the tables"))
 }
 
 /// Checks a store opened read-only: refuses an empty, newer or foreign one. An older
