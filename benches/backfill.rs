@@ -13,7 +13,16 @@
 //! ```text
 //! cargo bench --bench backfill -- [--days N] [--since D] [--latency MS] [--quota N/SECS]
 //!     [--token] [--project P] [--baseline-days N] [--compare-rss] [--seed N] [--wrap CMD]
+//!     [--wikis largest:N|P,P,… [--paced-days N]]
 //! ```
+//!
+//! `--wikis largest:20` (or a comma list) runs only wikitop, side by side: the first wiki
+//! of the list alone and the whole list in one run over the range (0 ms latency unless
+//! `--latency` says otherwise), each against the summed request floors of its wikis with
+//! its peak RSS and wall time, then the whole list paced at wikitop's default budget
+//! (200 a minute, the fake enforcing the same quota) over `--paced-days` days, from which
+//! the paced time of the whole range is computed. `--wikis largest:60` is the simulated
+//! backfill of many wikis (`--paced-days 0` skips the paced run).
 //!
 //! `--compare-rss` runs only wikitop, over 100 days, over the whole range and over the
 //! whole range of three wikis in one run (`--project en.wikipedia,de.wikipedia,fr.wikipedia`),
@@ -78,7 +87,7 @@ const MAX_RSS_GROWTH: f64 = 1.25;
 const MAX_RSS_RUN_FLOOR_RATIO: f64 = 1.02;
 const MAX_CPU_BOUND_SECS: f64 = 20.0;
 
-#[derive(Parser, Debug)]
+#[derive(Parser, Debug, Clone)]
 #[command(
     about = "Times `wikitop sync` against fakewiki, side by side with a naive per-page client."
 )]
@@ -114,6 +123,13 @@ struct Args {
     /// the package directory).
     #[arg(long, value_name = "CMD")]
     wrap: Option<String>,
+    /// Run wikitop alone over these wikis (`largest:N`, as `--project` takes it, or a
+    /// comma list) and over the first of them alone, against their summed floors.
+    #[arg(long, value_name = "SPEC")]
+    wikis: Option<String>,
+    /// Days of the range the `--wikis` run is also paced over at the default budget.
+    #[arg(long, default_value_t = 3, value_name = "N")]
+    paced_days: u32,
     /// Seed of the fake's realistic universe.
     #[arg(long, default_value_t = 2026)]
     seed: u64,
@@ -217,12 +233,17 @@ fn main() -> ExitCode {
 
 fn run(args: &Args) -> Result<()> {
     let range = Range::new(args.since, args.days)?;
-    let fake = FakeWiki::start_blocking(
-        Config::realistic(args.seed)
-            .published_until(LAST_PUBLISHED)
-            .latency(Duration::from_millis(args.latency)),
-    )
-    .context("starting fakewiki")?;
+    let wikis = args.wikis.as_deref().map(wiki_list).transpose()?;
+    let mut config = Config::realistic(args.seed)
+        .published_until(LAST_PUBLISHED)
+        .latency(Duration::from_millis(args.latency));
+    if let Some(wikis) = &wikis {
+        config = config.known_projects(wikis.iter().cloned());
+    }
+    let fake = FakeWiki::start_blocking(config).context("starting fakewiki")?;
+    if let Some(wikis) = wikis {
+        return many_wikis(&fake, args, range, &wikis);
+    }
     if args.compare_rss {
         return compare_rss(&fake, args, range);
     }
@@ -1056,6 +1077,172 @@ fn compare_rss(fake: &FakeWiki, args: &Args, range: Range) -> Result<()> {
         format!("{worst_ratio:.3}"),
     );
     Ok(())
+}
+
+// ---------------------------------------------------------------------------------------
+// Many wikis in one run
+
+/// `largest:N` through wikitop's own list (what `--project` expands it to), or a comma list.
+fn wiki_list(spec: &str) -> Result<Vec<String>> {
+    if spec.trim().starts_with(wikitop::settings::LARGEST_PREFIX) {
+        let wikis = wikitop::settings::largest_wikipedias(spec)?;
+        return Ok(wikis.iter().map(ToString::to_string).collect());
+    }
+    Ok(spec.split(',').map(|p| p.trim().to_owned()).collect())
+}
+
+/// One `--wikis` run: what it was, and its floor.
+struct WikisRun {
+    label: String,
+    wikis: usize,
+    sync: SyncRun,
+    floor_requests: u64,
+    unique_titles: u64,
+}
+
+/// The summed floors of `wikis` over `range`, and their unique titles.
+fn summed_floor(fake: &FakeWiki, wikis: &[String], range: Range) -> Result<(u64, u64)> {
+    let (mut requests, mut titles) = (0, 0);
+    for wiki in wikis {
+        let floor = request_floor(fake, wiki, range)?;
+        requests += floor.total();
+        titles += floor.pages.len() as u64;
+    }
+    Ok((requests, titles))
+}
+
+fn wikis_run(
+    fake: &FakeWiki,
+    args: &Args,
+    range: Range,
+    wikis: &[String],
+    label: String,
+) -> Result<WikisRun> {
+    eprintln!("Computing the floors of {label}, {range} …");
+    let (floor_requests, unique_titles) = summed_floor(fake, wikis, range)?;
+    eprintln!("Running wikitop sync over {label}, {range} …");
+    Ok(WikisRun {
+        label,
+        wikis: wikis.len(),
+        sync: run_wikitop(fake, args, range, &wikis.join(","))?,
+        floor_requests,
+        unique_titles,
+    })
+}
+
+/// The first wiki alone and all of them in one run, unpaced; then all of them paced
+/// at the default budget over the first `--paced-days` days.
+fn many_wikis(fake: &FakeWiki, args: &Args, range: Range, wikis: &[String]) -> Result<()> {
+    let spec = args.wikis.clone().unwrap_or_default();
+    let unpaced = Args {
+        quota: None,
+        ..args.clone()
+    };
+    let mut runs = vec![
+        wikis_run(fake, &unpaced, range, &wikis[..1], wikis[0].clone())?,
+        wikis_run(fake, &unpaced, range, wikis, spec.clone())?,
+    ];
+    if args.paced_days > 0 {
+        let paced = Args {
+            quota: Some(DEFAULT_BUDGET),
+            ..args.clone()
+        };
+        let short = Range::new(range.since, Some(args.paced_days.min(range.len())))?;
+        runs.push(wikis_run(
+            fake,
+            &paced,
+            short,
+            wikis,
+            format!("{spec}, paced"),
+        )?);
+    }
+    print_many_wikis(args, &runs);
+    Ok(())
+}
+
+/// wikitop's default budget, which the paced run leaves in place and the fake enforces.
+const DEFAULT_BUDGET: Quota = Quota {
+    requests: 200,
+    window: Duration::from_secs(60),
+};
+
+fn print_many_wikis(args: &Args, runs: &[WikisRun]) {
+    println!();
+    println!(
+        "wikitop sync over many wikis in one run, fakewiki realistic (seed {}), latency {} ms:",
+        args.seed, args.latency
+    );
+    println!(
+        "  {:<22}{:>6}{:>34}{:>11}{:>11}{:>9}{:>10}{:>12}{:>11}{:>7}",
+        "run",
+        "wikis",
+        "range",
+        "titles",
+        "requests",
+        "floor",
+        "/ floor",
+        "peak RSS",
+        "wall",
+        "429s"
+    );
+    for run in runs {
+        println!(
+            "  {:<22}{:>6}{:>34}{:>11}{:>11}{:>9}{:>10.3}{:>9.1} MB{:>11}{:>7}",
+            run.label,
+            run.wikis,
+            run.sync.range.to_string(),
+            thousands(run.unique_titles),
+            thousands(run.sync.stats.requests),
+            thousands(run.floor_requests),
+            run.sync.stats.requests as f64 / run.floor_requests as f64,
+            run.sync.peak_rss_mb,
+            secs(run.sync.wall),
+            run.sync.stats.served_429,
+        );
+    }
+    let [one, all, rest @ ..] = runs else { return };
+    if let Some(paced) = rest.first() {
+        let rate = f64::from(DEFAULT_BUDGET.requests) / DEFAULT_BUDGET.window.as_secs_f64();
+        let ideal = paced.sync.stats.requests as f64 / rate;
+        let ratio = paced.sync.wall.as_secs_f64() / ideal;
+        let full = all.sync.stats.requests as f64 / rate * ratio;
+        println!(
+            "  paced: {:.1} s for {} requests = {ratio:.3} × requests ÷ 200/min; the whole range's {} requests at that pace: {:.1} h",
+            paced.sync.wall.as_secs_f64(),
+            thousands(paced.sync.stats.requests),
+            thousands(all.sync.stats.requests),
+            full / 3600.0
+        );
+    }
+    println!();
+    let worst = runs
+        .iter()
+        .map(|r| r.sync.stats.requests as f64 / r.floor_requests as f64)
+        .fold(0.0, f64::max);
+    let peak = runs.iter().map(|r| r.sync.peak_rss_mb).fold(0.0, f64::max);
+    target(
+        worst <= MAX_RSS_RUN_FLOOR_RATIO,
+        "requests ≤ 1.02 × the summed floors in every run",
+        format!("{worst:.3}"),
+    );
+    target(
+        peak <= MAX_RSS_MB,
+        "peak RSS ≤ 100 MB in every run",
+        format!("{peak:.1} MB"),
+    );
+    let growth = all.sync.peak_rss_mb / one.sync.peak_rss_mb;
+    target(
+        growth <= MAX_RSS_GROWTH,
+        "flat: all wikis' RSS ≤ 1.25 × one wiki's",
+        format!("{growth:.2}×"),
+    );
+    if let Some(paced) = rest.first() {
+        target(
+            paced.sync.stats.served_429 == 0,
+            "paced at the default budget: no 429",
+            paced.sync.stats.served_429.to_string(),
+        );
+    }
 }
 
 fn row(label: &str, sync: String, naive: String) {

@@ -36,7 +36,9 @@ use std::sync::Arc;
 
 pub use error::{Error, Result};
 pub use http::{HttpPolicy, Rate, WaitObserver};
-pub use pipeline::{DryRun, FailedDay, Progress, ProjectTally, RunOutcome, Silent};
+pub use pipeline::{
+    BigQueryCost, DryRun, FailedDay, Progress, ProjectTally, RunOutcome, ShardShare, Silent,
+};
 pub use settings::{BigQuerySettings, Settings, StoreInput, StoreSettings, SyncInput};
 pub use status::{StatusReport, status};
 

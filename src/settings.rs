@@ -11,6 +11,8 @@ use crate::http::{DEFAULT_RATE, DEFAULT_RATE_WITH_TOKEN, HttpPolicy, Rate};
 use crate::judge::{DenyList, Judging, ShareBounds};
 use crate::model::{Access, Day, FIRST_PAGEVIEWS_DAY, Project};
 
+pub mod wikipedias;
+
 /// The first day of the default backfill.
 pub const DEFAULT_SINCE: Day = jiff::civil::date(2023, 4, 1);
 pub const DEFAULT_TOP: u32 = 100;
@@ -219,8 +221,14 @@ impl std::fmt::Display for BigQuerySettings {
     }
 }
 
-/// This process's share of the days: day number `k` (counted from 2015-07-01) is
-/// ours when `k % count == index`, so shards never overlap whatever `--since` is.
+/// This process's share of a run, `index` of `count` processes started with the same
+/// options. With at least as many wikis as shards, a shard takes whole wikis, those at
+/// positions `index`, `index + count`, … of `--project`, every day: one process then
+/// deduplicates a wiki's titles over all its days, so each wiki stays on its request
+/// floor, and a daily run of many wikis is split `count` ways too. With fewer wikis
+/// than shards (one wiki, say) it takes day number `k` (counted from 2015-07-01) of
+/// every wiki when `k % count == index`. Either way shards never overlap, whatever
+/// `--since` is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Shard {
     pub index: u32,
@@ -230,12 +238,22 @@ pub struct Shard {
 impl Shard {
     pub const ALL: Shard = Shard { index: 0, count: 1 };
 
-    pub fn owns(self, day: Day) -> bool {
-        let n = FIRST_PAGEVIEWS_DAY
-            .until(day)
-            .map(|span| span.get_days())
-            .unwrap_or(0);
-        n.rem_euclid(self.count as i32) as u32 == self.index
+    /// Whether the shards of a run of `wikis` wikis split it by wiki (else by day).
+    pub fn by_wiki(self, wikis: usize) -> bool {
+        wikis >= self.count as usize
+    }
+
+    /// Whether this shard syncs `day` of the wiki at position `wiki` of `wikis`.
+    pub fn owns(self, wiki: usize, wikis: usize, day: Day) -> bool {
+        if self.by_wiki(wikis) {
+            wiki % self.count as usize == self.index as usize
+        } else {
+            let n = FIRST_PAGEVIEWS_DAY
+                .until(day)
+                .map(|span| span.get_days())
+                .unwrap_or(0);
+            n.rem_euclid(self.count as i32) as u32 == self.index
+        }
     }
 }
 
@@ -462,16 +480,49 @@ fn resolve_range(input: &SyncInput, today: Day) -> Result<(Day, Option<Day>)> {
     }
 }
 
-/// Repeated or comma-separated names, each once, in the order given.
+/// How `--project` names the N largest Wikipedias ([`wikipedias::WIKIPEDIAS`]).
+pub const LARGEST_PREFIX: &str = "largest:";
+
+/// `largest:N`: the first N Wikipedias of the compiled list, largest first.
+pub fn largest_wikipedias(name: &str) -> Result<Vec<Project>> {
+    let list = wikipedias::WIKIPEDIAS;
+    let n = name
+        .trim()
+        .strip_prefix(LARGEST_PREFIX)
+        .and_then(|n| n.trim().parse::<usize>().ok())
+        .filter(|n| (1..=list.len()).contains(n))
+        .ok_or_else(|| Error::InvalidSetting {
+            what: "project",
+            value: name.trim().to_owned(),
+            why: format!(
+                "expected `largest:N` with N from 1 to {}, the Wikipedias of Meta's List of Wikipedias of {} by articles",
+                list.len(),
+                wikipedias::SNAPSHOT
+            ),
+        })?;
+    list[..n]
+        .iter()
+        .map(|(code, _)| Ok(format!("{code}.wikipedia").parse()?))
+        .collect()
+}
+
+/// Repeated or comma-separated names (`largest:N` among them), each once, in the order
+/// given.
 fn resolve_projects(names: &[String]) -> Result<Vec<Project>> {
     let mut projects = Vec::new();
     for name in names.iter().flat_map(|p| p.split(',')) {
         if name.trim().is_empty() {
             continue;
         }
-        let project: Project = name.parse()?;
-        if !projects.contains(&project) {
-            projects.push(project);
+        let named = if name.trim().to_ascii_lowercase().starts_with(LARGEST_PREFIX) {
+            largest_wikipedias(&name.trim().to_ascii_lowercase())?
+        } else {
+            vec![name.parse()?]
+        };
+        for project in named {
+            if !projects.contains(&project) {
+                projects.push(project);
+            }
         }
     }
     if projects.is_empty() {
@@ -740,15 +791,81 @@ mod tests {
     }
 
     #[test]
-    fn shards_cover_every_day_once() {
+    fn shards_cover_every_day_of_every_wiki_once() {
         let shards: Vec<Shard> = (0..3).map(|index| Shard { index, count: 3 }).collect();
-        let mut day = jiff::civil::date(2023, 4, 1);
-        for _ in 0..100 {
-            assert_eq!(shards.iter().filter(|s| s.owns(day)).count(), 1);
-            day = day.tomorrow().unwrap();
+        for wikis in [1, 2, 3, 7] {
+            let mut day = jiff::civil::date(2023, 4, 1);
+            for _ in 0..100 {
+                for wiki in 0..wikis {
+                    let owners: Vec<u32> = shards
+                        .iter()
+                        .filter(|s| s.owns(wiki, wikis, day))
+                        .map(|s| s.index)
+                        .collect();
+                    assert_eq!(owners.len(), 1, "{wikis} wikis");
+                    if wikis >= 3 {
+                        // Whole wikis: the same shard every day.
+                        assert_eq!(owners[0] as usize, wiki % 3);
+                    }
+                }
+                day = day.tomorrow().unwrap();
+            }
         }
         assert!(parse_shard("3/3").is_err());
         assert_eq!(parse_shard("1/4").unwrap(), Shard { index: 1, count: 4 });
+    }
+
+    #[test]
+    fn largest_n_names_the_largest_wikipedias_in_order() {
+        let names =
+            |n: &[&str]| resolve_projects(&n.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+        let five: Vec<String> = names(&["largest:5"])
+            .unwrap()
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(
+            five,
+            [
+                "en.wikipedia",
+                "ceb.wikipedia",
+                "de.wikipedia",
+                "fr.wikipedia",
+                "sv.wikipedia"
+            ]
+        );
+        // Mixed with named wikis, each once, in the order given.
+        let mixed = names(&["hi.wikipedia,LARGEST:3", "de.wikipedia"]).unwrap();
+        assert_eq!(mixed.len(), 4);
+        assert_eq!(mixed[0].as_str(), "hi.wikipedia");
+        let all = wikipedias::WIKIPEDIAS.len();
+        assert_eq!(
+            names(&[&format!("largest:{all}")]).unwrap().len(),
+            all,
+            "every code of the list is a valid project"
+        );
+        for bad in [
+            "largest:0",
+            &format!("largest:{}", all + 1),
+            "largest:x",
+            "largest:",
+        ] {
+            let err = names(&[bad]).unwrap_err();
+            assert!(err.is_usage(), "{bad}");
+            assert!(
+                err.to_string().contains(&format!("N from 1 to {all}")),
+                "{bad}: {err}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_wikipedia_list_is_largest_first_and_has_no_duplicate() {
+        let list = wikipedias::WIKIPEDIAS;
+        assert!(list.len() > 300, "every open Wikipedia: {}", list.len());
+        assert!(list.windows(2).all(|w| w[0].1 >= w[1].1));
+        let codes: std::collections::HashSet<&str> = list.iter().map(|(c, _)| *c).collect();
+        assert_eq!(codes.len(), list.len());
     }
 
     #[test]

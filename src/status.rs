@@ -38,9 +38,38 @@ pub struct StatusReport {
     pub runs: Vec<RunRecord>,
 }
 
+/// The store across its wikis: how many, their days stored and missing, and which
+/// lack days.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Totals {
+    pub wikis: usize,
+    pub stored: u64,
+    pub missing_days: u64,
+    /// The wikis (and access) with a missing day in the range, in the report's order.
+    pub with_gaps: Vec<String>,
+}
+
+impl StatusReport {
+    /// Sums over every (project, access) of the report.
+    pub fn totals(&self) -> Totals {
+        Totals {
+            wikis: self.projects.len(),
+            stored: self.projects.iter().map(|p| p.stored).sum(),
+            missing_days: self.projects.iter().map(|p| p.missing_days).sum(),
+            with_gaps: self
+                .projects
+                .iter()
+                .filter(|p| p.missing_days > 0)
+                .map(|p| format!("{} {}", p.project, p.access))
+                .collect(),
+        }
+    }
+}
+
 /// Why the store is not healthy, in one sentence; `None` when it is. Unhealthy: a day
-/// the Pageviews API has published (before yesterday) is missing, the last run failed,
-/// was partial or was abandoned, or no run succeeded within `max_age` of `now`.
+/// the Pageviews API has published (before yesterday) is missing on any wiki, the last
+/// run failed, was partial or was abandoned, or no run succeeded within `max_age` of
+/// `now`.
 pub fn check(
     report: &StatusReport,
     today: Day,
@@ -48,15 +77,22 @@ pub fn check(
     max_age: Duration,
 ) -> Option<String> {
     let published_until = today.yesterday().ok()?.yesterday().ok()?;
-    for p in &report.projects {
-        let missing = p
-            .missing
-            .iter()
-            .find(|(first, _)| *first <= published_until);
-        if let Some((first, _)) = missing {
+    let gaps: Vec<String> = report
+        .projects
+        .iter()
+        .filter_map(|p| {
+            let (first, _) = p.missing.iter().find(|(f, _)| *f <= published_until)?;
+            Some(format!("{} {} from {first} on", p.project, p.access))
+        })
+        .collect();
+    match gaps.as_slice() {
+        [] => {}
+        [one] => return Some(format!("{one} lacks published days: run `wikitop sync`")),
+        many => {
             return Some(format!(
-                "{} {} lacks published days from {first} on: run `wikitop sync`",
-                p.project, p.access
+                "{} wikis lack published days ({}): run `wikitop sync`",
+                many.len(),
+                many.join(", ")
             ));
         }
     }
@@ -265,6 +301,21 @@ mod tests {
         .unwrap();
         let why = check(&gap, today, now, day).unwrap();
         assert!(why.contains("from 2024-01-03 on"), "{why}");
+        // Across wikis: every wiki with a gap is named, and the totals sum them.
+        let mut two = gap.clone();
+        let mut de = gap.projects[0].clone();
+        de.project = "de.wikipedia".parse().unwrap();
+        two.projects.push(de);
+        two.projects.push(healthy().projects[0].clone());
+        let why = check(&two, today, now, day).unwrap();
+        assert!(
+            why.starts_with("2 wikis lack published days (en.wikipedia all-access from 2024-01-03 on, de.wikipedia all-access from 2024-01-03 on)"),
+            "{why}"
+        );
+        let totals = two.totals();
+        assert_eq!((totals.wikis, totals.stored), (3, 8 + 8 + 9));
+        assert_eq!(totals.missing_days, 2 + 2 + 1);
+        assert_eq!(totals.with_gaps.len(), 3);
 
         for status in [RunStatus::Failed, RunStatus::Partial, RunStatus::Abandoned] {
             let mut bad = healthy();

@@ -66,6 +66,7 @@ fn print_status(out: &mut impl Write, report: &StatusReport) -> io::Result<()> {
             )?;
         }
     }
+    print_totals(out, report)?;
     if !report.runs.is_empty() {
         writeln!(out, "Last runs:")?;
     }
@@ -86,4 +87,26 @@ fn print_status(out: &mut impl Write, report: &StatusReport) -> io::Result<()> {
         )?;
     }
     Ok(())
+}
+
+/// Across the wikis, when the store holds several.
+fn print_totals(out: &mut impl Write, report: &StatusReport) -> io::Result<()> {
+    let t = report.totals();
+    if t.wikis < 2 {
+        return Ok(());
+    }
+    let gaps = match t.with_gaps.len() {
+        0 => "none lacks a day".to_owned(),
+        n if n <= 10 => format!("{n} lack days: {}", t.with_gaps.join(", ")),
+        n => format!(
+            "{n} lack days: {} and {} more",
+            t.with_gaps[..10].join(", "),
+            n - 10
+        ),
+    };
+    writeln!(
+        out,
+        "All {} wikis: {} day(s) stored, {} missing in {} → {}; {gaps}",
+        t.wikis, t.stored, t.missing_days, report.since, report.until
+    )
 }

@@ -10,7 +10,7 @@ use wikitop::{DryRun, RunOutcome, Settings};
 use super::Failure;
 use super::args::{ScheduleArgs, SyncArgs};
 use super::progress::Bars;
-use super::text::{human_duration, ranges};
+use super::text::{bytes, human_duration, ranges, thousands};
 
 pub(super) async fn run(
     args: &SyncArgs,
@@ -19,7 +19,7 @@ pub(super) async fn run(
     quiet: bool,
 ) -> Result<ExitCode, Failure> {
     let settings = args.settings(today)?;
-    let reporter = Arc::new(Bars::new(interactive));
+    let reporter = Arc::new(Bars::new(interactive, settings.projects.len()));
     let report = wikitop::sync(&settings, reporter.clone()).await?;
     reporter.finish();
     if !quiet {
@@ -74,6 +74,9 @@ fn print_outcome(out: &mut impl Write, settings: &Settings, report: &RunOutcome)
     Ok(())
 }
 
+/// Past this many wikis a dry run sums them up instead of a line each.
+const WIKI_LINES: usize = 10;
+
 /// `--dry-run`: the days it would fetch and what that would cost.
 fn print_plan(
     out: &mut impl Write,
@@ -81,24 +84,115 @@ fn print_plan(
     plan: &DryRun,
     skipped: u64,
 ) -> io::Result<()> {
-    for (project, days) in &plan.days {
-        writeln!(
-            out,
-            "{project}: would fetch {} day(s): {}",
-            days.len(),
-            ranges(days)
-        )?;
-    }
+    print_plan_days(out, plan)?;
     let rate = settings.http.rate;
     writeln!(
         out,
-        "Estimated requests: {} (about {} at {} requests per {}).",
+        "Estimated requests: {} (about {} at {} requests per {}{}).",
         plan.estimated_requests,
         human_duration(plan.estimated_time),
         rate.requests,
-        human_duration(rate.window)
+        human_duration(rate.window),
+        if settings.shard.count > 1 {
+            " for each shard"
+        } else {
+            ""
+        }
     )?;
-    writeln!(out, "{skipped} day(s) already stored would be skipped.")
+    writeln!(out, "{skipped} day(s) already stored would be skipped.")?;
+    if plan.days.len() > 1 || settings.shard.count > 1 {
+        print_bigquery_cost(out, settings, plan)?;
+        print_shards(out, plan)?;
+    }
+    Ok(())
+}
+
+/// A line per wiki, or their sum when there are many.
+fn print_plan_days(out: &mut impl Write, plan: &DryRun) -> io::Result<()> {
+    if plan.days.len() <= WIKI_LINES {
+        for (project, days) in &plan.days {
+            writeln!(
+                out,
+                "{project}: would fetch {} day(s): {}",
+                days.len(),
+                ranges(days)
+            )?;
+        }
+        return Ok(());
+    }
+    let wiki_days: usize = plan.days.iter().map(|(_, d)| d.len()).sum();
+    let first = plan.days.iter().filter_map(|(_, d)| d.first()).min();
+    let last = plan.days.iter().filter_map(|(_, d)| d.last()).max();
+    let span = match (first, last) {
+        (Some(a), Some(b)) => format!(", {a}..{b}"),
+        _ => String::new(),
+    };
+    writeln!(
+        out,
+        "{} wikis: would fetch {} wiki-day(s){span}.",
+        plan.days.len(),
+        thousands(wiki_days as u64)
+    )
+}
+
+/// Rows, bytes and dollars in BigQuery, whichever sink the run has.
+fn print_bigquery_cost(out: &mut impl Write, settings: &Settings, plan: &DryRun) -> io::Result<()> {
+    let c = &plan.bigquery;
+    writeln!(
+        out,
+        "In BigQuery: about {} rows ({} a wiki and day), {} logical: ${:.2} a month of active storage, ${:.2} once 90 days old (the first 10 GiB are free).",
+        thousands(c.rows),
+        settings.top,
+        bytes(c.bytes),
+        c.storage_dollars_month,
+        c.long_term_dollars_month
+    )?;
+    writeln!(
+        out,
+        "Writing it: about {} jobs (a MERGE per 30 days of a wiki, a query per wiki), {} billed at 10 MB or more each: ${:.2} on demand (the first 1 TiB a month is free).",
+        thousands(c.jobs),
+        bytes(c.billed_bytes),
+        c.query_dollars
+    )
+}
+
+/// Which shard takes which wikis and days, and how long each takes at its share.
+fn print_shards(out: &mut impl Write, plan: &DryRun) -> io::Result<()> {
+    let Some(first) = plan.shards.first() else {
+        return Ok(());
+    };
+    if first.count == 1 {
+        return writeln!(
+            out,
+            "One process: `--shard i/n` (or a Cloud Run job of n tasks) splits the wikis n ways when there are at least n, else the days; the budget is shared, so the time stays the same."
+        );
+    }
+    let how = if plan.by_wiki {
+        format!(
+            "whole wikis: shard i takes the wikis at positions i, i+{0}, i+{1}, … of --project",
+            first.count,
+            2 * first.count
+        )
+    } else {
+        format!(
+            "days: shard i takes every day whose number since 2015-07-01 is i modulo {}",
+            first.count
+        )
+    };
+    writeln!(out, "{} shards, by {how}:", first.count)?;
+    for s in &plan.shards {
+        writeln!(
+            out,
+            "  shard {}/{}: {} wiki(s), {} wiki-day(s), about {} requests, {}",
+            s.index,
+            s.count,
+            s.wikis,
+            thousands(s.days),
+            thousands(s.requests),
+            human_duration(s.time)
+        )?;
+    }
+    Ok(())
 }
 
 /// One line per project of the run.
@@ -106,8 +200,8 @@ fn print_projects(out: &mut impl Write, report: &RunOutcome) -> io::Result<()> {
     for t in &report.projects {
         writeln!(
             out,
-            "  {}: {} day(s), {} rows, {} flagged as likely automated traffic.",
-            t.project, t.days_written, t.rows_written, t.suspect_rows
+            "  {}: {} day(s), {} rows, {} flagged as likely automated traffic, {} requests.",
+            t.project, t.days_written, t.rows_written, t.suspect_rows, t.requests
         )?;
     }
     Ok(())
@@ -124,7 +218,7 @@ pub(super) async fn schedule(args: &ScheduleArgs, today: Day) -> Result<ExitCode
         &schedule,
         |today| args.sync.settings(today),
         |settings, reporter| async move { wikitop::sync(&settings, reporter).await },
-        Arc::new(Bars::new(false)),
+        Arc::new(Bars::new(false, 0)),
         shutdown_signal(),
     )
     .await?;

@@ -50,7 +50,9 @@ use self::write::DayWriter;
 
 pub(crate) use self::outcome::new_run_id;
 #[allow(unreachable_pub)] // re-exported at the crate root
-pub use self::outcome::{DryRun, FailedDay, Progress, ProjectTally, RunOutcome, Silent};
+pub use self::outcome::{
+    BigQueryCost, DryRun, FailedDay, Progress, ProjectTally, RunOutcome, ShardShare, Silent,
+};
 
 /// Top lists fetched ahead of the categories stage; bounds memory.
 const TOP_LOOKAHEAD: usize = 16;
@@ -203,7 +205,14 @@ async fn sync_projects<S: Sink>(
         if days.is_empty() {
             continue;
         }
-        sync_project(context, sink, &project, days, outcome).await?;
+        // Projects run one after the other, so the requests sent meanwhile are this one's.
+        let before = context.http.stats.requests.load(Ordering::Relaxed);
+        let result = sync_project(context, sink, &project, days, outcome).await;
+        let sent = context.http.stats.requests.load(Ordering::Relaxed) - before;
+        if sent > 0 {
+            outcome.tally(&project).requests += sent;
+        }
+        result?;
     }
     Ok(())
 }

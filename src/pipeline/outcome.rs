@@ -65,6 +65,8 @@ pub struct ProjectTally {
     pub rows_written: u64,
     /// Rows flagged `suspect_automated`.
     pub suspect_rows: u64,
+    /// HTTP requests sent for this project, retries included.
+    pub requests: u64,
 }
 
 impl ProjectTally {
@@ -86,6 +88,7 @@ impl RunOutcome {
                     days_written: 0,
                     rows_written: 0,
                     suspect_rows: 0,
+                    requests: 0,
                 });
                 self.projects.len() - 1
             }
@@ -102,13 +105,54 @@ impl RunOutcome {
     }
 }
 
-/// The plan `--dry-run` prints.
+/// The plan `--dry-run` prints: the days every shard of the job would fetch (all of
+/// them when the run is not sharded), what they cost, and each shard's share.
 #[derive(Debug, Clone, Default)]
 pub struct DryRun {
     pub days: Vec<(Project, Vec<Day>)>,
     pub estimated_requests: u64,
-    /// At the run's request budget (`--rate`).
+    /// At the run's request budget (`--rate`, each shard at its share): the longest
+    /// shard's time, which is the job's when its shards run at once.
     pub estimated_time: Duration,
+    /// What storing those days costs in BigQuery.
+    pub bigquery: BigQueryCost,
+    /// Whether the shards take whole wikis (else every n-th day of each wiki).
+    pub by_wiki: bool,
+    /// One line per shard of the run (one when it is not sharded).
+    pub shards: Vec<ShardShare>,
+}
+
+/// What the planned days cost in BigQuery, estimated from the rules its pricing page
+/// states (see `plan::BigQueryPrices`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct BigQueryCost {
+    /// `--top` rows a wiki and day (ties add a few).
+    pub rows: u64,
+    /// Their logical size, as BigQuery bills storage.
+    pub bytes: u64,
+    /// Storage a month while the partitions are active, in US dollars.
+    pub storage_dollars_month: f64,
+    /// The same once they are long-term (untouched for 90 days).
+    pub long_term_dollars_month: f64,
+    /// MERGE jobs (one per chunk of up to 30 days of a wiki) and store queries.
+    pub jobs: u64,
+    /// Bytes those jobs bill on demand (at least 10 MB each).
+    pub billed_bytes: u64,
+    /// On-demand dollars for them, before the monthly free TiB.
+    pub query_dollars: f64,
+}
+
+/// One shard's part of a dry run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ShardShare {
+    pub index: u32,
+    pub count: u32,
+    pub wikis: usize,
+    /// Wiki-days: one day of one wiki.
+    pub days: u64,
+    pub requests: u64,
+    /// At the shard's share of the budget.
+    pub time: Duration,
 }
 
 /// A new run id: sortable by start time, unique across machines in practice.

@@ -67,6 +67,18 @@ fn bad_inputs_get_one_sentence_and_exit_2() {
         (&["sync", "--top", "1001"], "`--top 1001` is out of range"),
         (&["sync", "--shard", "4/4"], "invalid shard `4/4`"),
         (
+            &["sync", "--project", "largest:0"],
+            "invalid project `largest:0`: expected `largest:N` with N from 1 to",
+        ),
+        (
+            &["sync", "--project", "largest:9999"],
+            "invalid project `largest:9999`",
+        ),
+        (
+            &["sync", "--project", "largest:many"],
+            "invalid project `largest:many`",
+        ),
+        (
             &["sync", "--sink", "bigquery"],
             "`--sink bigquery` needs `--bq-dataset",
         ),
