@@ -498,3 +498,29 @@ async fn shards_cover_every_day_exactly_once() {
     asked.sort();
     assert_eq!(asked, range, "each day's top list requested once");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_as_many_wikis_as_shards_each_shard_takes_whole_wikis() {
+    let fake = FakeWiki::start(Config::realistic(7)).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (since, until) = (jiff::civil::date(2024, 3, 1), jiff::civil::date(2024, 3, 4));
+    let wikis = ["en.wikipedia", "de.wikipedia", "fr.wikipedia"];
+    for i in 0..3u32 {
+        let db = dir.path().join(format!("shard-{i}.duckdb"));
+        let mut s = settings(&fake, &db, since, until);
+        s.projects = wikis.iter().map(|w| w.parse().unwrap()).collect();
+        s.shard = wikitop::settings::Shard { index: i, count: 3 };
+        fake.reset_log();
+        let outcome = sync(&s).await.unwrap();
+        // Shard i stores every day of the wiki at position i, and nothing else.
+        for (position, wiki) in wikis.iter().enumerate() {
+            let stored = read_store(&db, wiki, since, until).len();
+            assert_eq!(stored > 0, position == i as usize, "shard {i}, {wiki}");
+        }
+        assert_store_matches(&db, &fake, wikis[i as usize], &days(since, until), 100);
+        // Its requests are that wiki's, counted per wiki in the outcome.
+        assert_eq!(outcome.projects.len(), 1);
+        assert_eq!(outcome.projects[0].requests, fake.stats().requests);
+        assert_eq!(outcome.http_requests, fake.stats().requests);
+    }
+}
