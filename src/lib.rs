@@ -59,7 +59,7 @@ pub async fn sync(settings: &Settings, progress: Arc<dyn Progress>) -> Result<Ru
     // A dry run changes nothing: it reads the store as it is (no migration, no ledger).
     let mode = if settings.dry_run {
         Mode::DryRun
-    } else if settings.rejudge {
+    } else if settings.rejudge || settings.fill_wikidata {
         Mode::Rewrite
     } else {
         Mode::Write

@@ -271,6 +271,8 @@ pub struct Settings {
     pub force: bool,
     /// Judge the stored days again from what the store holds, sending no request.
     pub rejudge: bool,
+    /// Read the Wikidata items of the stored days that lack them (page properties only).
+    pub fill_wikidata: bool,
     pub dry_run: bool,
     pub shard: Shard,
     pub pageviews_api: String,
@@ -304,6 +306,8 @@ pub struct SyncInput {
     pub force: bool,
     /// `--rejudge`: recompute the judged columns of stored days; fetch nothing.
     pub rejudge: bool,
+    /// `--fill-wikidata`: the items of stored days that lack them, and nothing else.
+    pub fill_wikidata: bool,
     pub dry_run: bool,
     pub shard: Option<String>,
     pub pageviews_api: Option<String>,
@@ -546,7 +550,7 @@ fn resolve_http(input: &SyncInput, shard: Shard) -> Result<HttpPolicy> {
         None => crate::http::DEFAULT_TIMEOUT,
     };
     let contact = input.contact.as_deref().map(check_contact).transpose()?;
-    // Neither a dry run nor a rejudging run sends a request.
+    // Neither a dry run nor a rejudging run sends a request (filling items does).
     if contact.is_none() && !input.dry_run && !input.rejudge {
         return Err(Error::ContactRequired);
     }
@@ -589,13 +593,28 @@ fn resolve_concurrency(input: &SyncInput) -> Result<usize> {
     Ok(n)
 }
 
-/// `--rejudge` fetches nothing: it goes with neither `--force` nor `--dry-run`.
+/// `--rejudge` fetches nothing and `--fill-wikidata` only items: each goes with none of
+/// `--force`, `--dry-run` and the other.
 fn check_modes(input: &SyncInput) -> Result<()> {
     if input.rejudge && (input.force || input.dry_run) {
         return Err(Error::InvalidSetting {
             what: "--rejudge",
             value: if input.force { "--force" } else { "--dry-run" }.into(),
             why: "--rejudge judges the stored days again and fetches nothing: it goes with neither --force nor --dry-run".into(),
+        });
+    }
+    if input.fill_wikidata && (input.force || input.dry_run || input.rejudge) {
+        let other = if input.force {
+            "--force"
+        } else if input.dry_run {
+            "--dry-run"
+        } else {
+            "--rejudge"
+        };
+        return Err(Error::InvalidSetting {
+            what: "--fill-wikidata",
+            value: other.into(),
+            why: "--fill-wikidata only reads the Wikidata items of stored days that lack them: it goes with none of --force, --dry-run and --rejudge".into(),
         });
     }
     Ok(())
@@ -642,6 +661,7 @@ impl Settings {
             store: input.store.resolve()?,
             force: input.force,
             rejudge: input.rejudge,
+            fill_wikidata: input.fill_wikidata,
             dry_run: input.dry_run,
             shard,
             pageviews_api: check_url(

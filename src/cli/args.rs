@@ -152,6 +152,11 @@ pub(crate) struct SyncArgs {
     /// or new --desktop-share bounds; sends no request.
     #[arg(long, conflicts_with_all = ["force", "dry_run"])]
     rejudge: bool,
+    /// Read the Wikidata items (wikidata_id) of the stored days of the range that lack
+    /// them, days stored before version 5: page properties only, one request per 50
+    /// distinct pages; every other column stays as stored.
+    #[arg(long, conflicts_with_all = ["force", "dry_run", "rejudge"])]
+    fill_wikidata: bool,
     /// Print the days that would be fetched and the requests it would take; fetch nothing.
     #[arg(long)]
     dry_run: bool,
@@ -263,6 +268,7 @@ impl SyncArgs {
                 store: self.store.input(),
                 force: self.force,
                 rejudge: self.rejudge,
+                fill_wikidata: self.fill_wikidata,
                 dry_run: self.dry_run,
                 shard,
                 pageviews_api: self.pageviews_api.clone(),

@@ -40,6 +40,9 @@ fn print_outcome(out: &mut impl Write, settings: &Settings, report: &RunOutcome)
     if settings.rejudge {
         return print_rejudged(out, report);
     }
+    if settings.fill_wikidata {
+        return print_filled(out, report);
+    }
     if report.days_planned == 0 {
         writeln!(
             out,
@@ -256,6 +259,22 @@ fn print_rejudged(out: &mut impl Write, report: &RunOutcome) -> io::Result<()> {
         report.days_written, report.rows_written, report.http_requests
     )?;
     print_projects(out, report)?;
+    print_unjudged(out, report)
+}
+
+/// What `sync --fill-wikidata` did, and the days it left as they were.
+fn print_filled(out: &mut impl Write, report: &RunOutcome) -> io::Result<()> {
+    writeln!(
+        out,
+        "Filled the Wikidata items of {} stored day(s) ({} rows); {} requests.",
+        report.days_written, report.rows_written, report.http_requests
+    )?;
+    print_projects(out, report)?;
+    print_unjudged(out, report)
+}
+
+/// The days a rewrite of stored days left alone, stored before wikitop judged rows.
+fn print_unjudged(out: &mut impl Write, report: &RunOutcome) -> io::Result<()> {
     let mut left: Vec<(&Project, Vec<Day>)> = Vec::new();
     for (project, day) in &report.not_rejudged {
         match left.last_mut() {

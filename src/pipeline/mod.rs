@@ -21,6 +21,7 @@
 
 mod assemble;
 mod existence;
+mod fill;
 mod outcome;
 mod pages;
 mod plan;
@@ -78,8 +79,8 @@ pub(crate) async fn run<S: Sink>(
         run_id: new_run_id(started),
         ..RunOutcome::default()
     };
-    if settings.rejudge {
-        return rejudge_stored(settings, sink, progress.as_ref(), outcome, started).await;
+    if settings.rejudge || settings.fill_wikidata {
+        return rewrite_stored(settings, sink, progress, outcome, started).await;
     }
     let planner = Planner::new(settings);
     let plans = planner.plan(sink, &mut outcome).await?;
@@ -117,18 +118,27 @@ pub(crate) async fn run<S: Sink>(
     result.map(|()| outcome)
 }
 
-/// `sync --rejudge`: the stored days judged again, recorded in the ledger like any run;
-/// no HTTP client exists, so its request count is 0 by construction.
-async fn rejudge_stored<S: Sink>(
+/// `sync --rejudge` or `--fill-wikidata`: stored days rewritten, recorded in the ledger
+/// like any run. Rejudging builds no HTTP client, so its request count is 0 by
+/// construction; filling builds one for the Action API alone.
+async fn rewrite_stored<S: Sink>(
     settings: &Settings,
     sink: &mut S,
-    progress: &dyn Progress,
+    progress: Arc<dyn Progress>,
     mut outcome: RunOutcome,
     started: Timestamp,
 ) -> Result<RunOutcome> {
     let mut record = started_record(settings, &outcome, started);
     sink.record_run(&record).await?;
-    let result = rejudge::run(settings, sink, progress, &mut outcome).await;
+    let result = if settings.fill_wikidata {
+        let observer: Arc<dyn WaitObserver> = Arc::new(Forward(progress.clone()));
+        let http = Http::new(settings.http.clone(), 1, 1, Some(observer))?;
+        let result = fill::run(settings, sink, &http, progress.as_ref(), &mut outcome).await;
+        count_requests(&mut outcome, &http.stats);
+        result
+    } else {
+        rejudge::run(settings, sink, progress.as_ref(), &mut outcome).await
+    };
     finish_record(&mut record, &outcome, &result);
     if let Err(e) = sink.record_run(&record).await {
         tracing::warn!(error = %e, "Could not record the run in ingest_runs.");

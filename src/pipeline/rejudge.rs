@@ -53,27 +53,37 @@ pub(super) async fn run<S: Sink>(
                     None => outcome.not_rejudged.push((project.clone(), day)),
                 }
             }
-            // A day per transaction where commits are cheap (DuckDB); a chunk per job
-            // where each write is a job (BigQuery's MERGE, atomic over its days).
-            let batching = sink.batching();
-            let per_write = if batching.flush_partial {
-                1
-            } else {
-                batching.max_days.max(1)
-            };
-            for group in judged.chunks(per_write) {
-                sink.write_days(group).await?;
-                for batch in group {
-                    super::write::count(outcome, progress, batch);
-                }
-            }
+            rewrite(sink, &judged, progress, outcome).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Replaces stored days: a day per transaction where commits are cheap (DuckDB); a chunk
+/// per job where each write is a job (BigQuery's MERGE, atomic over its days).
+pub(super) async fn rewrite<S: Sink>(
+    sink: &mut S,
+    days: &[DayBatch],
+    progress: &dyn Progress,
+    outcome: &mut RunOutcome,
+) -> Result<()> {
+    let batching = sink.batching();
+    let per_write = if batching.flush_partial {
+        1
+    } else {
+        batching.max_days.max(1)
+    };
+    for group in days.chunks(per_write) {
+        sink.write_days(group).await?;
+        for batch in group {
+            super::write::count(outcome, progress, batch);
         }
     }
     Ok(())
 }
 
 /// Rows in (date, rank, article) order, split into days.
-fn by_day(rows: Vec<TopPageRow>) -> Vec<(Day, Vec<TopPageRow>)> {
+pub(super) fn by_day(rows: Vec<TopPageRow>) -> Vec<(Day, Vec<TopPageRow>)> {
     let mut days: Vec<(Day, Vec<TopPageRow>)> = Vec::new();
     for row in rows {
         match days.last_mut() {
@@ -141,7 +151,7 @@ fn rejudged(
 }
 
 /// The page a stored row was resolved to, as the Action API answered it then.
-fn page_of(r: &TopPageRow) -> PageInfo {
+pub(super) fn page_of(r: &TopPageRow) -> PageInfo {
     PageInfo {
         title: r.title.clone(),
         page_id: r.page_id,

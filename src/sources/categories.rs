@@ -379,7 +379,8 @@ pub(crate) async fn fetch_categories(
     let merged = if requestable.is_empty() {
         Merged::default()
     } else {
-        fetch_merged(http, url, &requestable, siteinfo).await?
+        let ask = Ask::Categories { siteinfo };
+        fetch_merged(http, url, &requestable, ask).await?
     };
     Ok(Answer {
         pages: articles
@@ -391,6 +392,78 @@ pub(crate) async fn fetch_categories(
             .collect(),
         main_page: merged.main_page,
     })
+}
+
+/// What a batch asks besides the Wikidata item.
+#[derive(Debug, Clone, Copy)]
+enum Ask {
+    /// The categories too, and with `siteinfo` the main page in the first round.
+    Categories { siteinfo: bool },
+    /// The item alone (`prop=pageprops`): one round, no category rows to page through.
+    ItemOnly,
+}
+
+impl Ask {
+    /// The request's parameters, `action` first (the one a POST repeats in its URL).
+    fn params(self, titles: &str) -> Vec<(&str, &str)> {
+        let mut params = vec![("action", "query")];
+        match self {
+            Ask::Categories { .. } => params.extend([
+                ("prop", "categories|pageprops"),
+                ("clprop", "hidden"),
+                ("cllimit", "max"),
+            ]),
+            Ask::ItemOnly => params.push(("prop", "pageprops")),
+        }
+        params.extend([
+            // The item rides along in the same request. Once `pageprops` is done it is
+            // listed after `||` in `continue` and skipped in later rounds
+            // (ApiContinuationManager::__construct and getContinuation, 0077c5da).
+            ("ppprop", "wikibase_item"),
+            ("redirects", "1"),
+            ("converttitles", "1"),
+            ("format", "json"),
+            ("formatversion", "2"),
+            ("maxlag", MAXLAG),
+            ("titles", titles),
+        ]);
+        if let Ask::Categories { siteinfo: true } = self {
+            params.extend([("meta", "siteinfo"), ("siprop", "general")]);
+        }
+        params
+    }
+}
+
+/// The Wikidata item of each of `titles` (at most 50, `NO_TITLE` and unrequestable
+/// names left out), page properties only: one request for a batch, for filling days
+/// stored before wikitop read items. A title is resolved as in [`fetch_categories`], so
+/// a title that became a redirect gets its target's item.
+pub(crate) async fn fetch_items(
+    http: &Http,
+    url: &str,
+    titles: &[String],
+) -> Result<Vec<Option<WikidataId>>> {
+    debug_assert!(titles.len() <= MAX_TITLES_PER_REQUEST);
+    let requestable: Vec<&str> = titles
+        .iter()
+        .map(String::as_str)
+        .filter(|t| *t != NO_TITLE && !unrequestable(t))
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let merged = if requestable.is_empty() {
+        Merged::default()
+    } else {
+        fetch_merged(http, url, &requestable, Ask::ItemOnly).await?
+    };
+    let never = Timestamp::UNIX_EPOCH;
+    Ok(titles
+        .iter()
+        .map(|t| match t.as_str() {
+            NO_TITLE => None,
+            _ => merged.resolve(t, never).wikidata_id,
+        })
+        .collect())
 }
 
 /// The wiki's main page alone, for a server that answered a batch without it.
@@ -427,16 +500,20 @@ pub(crate) async fn fetch_main_page(http: &Http, url: &str) -> Result<String> {
 
 /// One batch, split in halves whenever a server refuses the request for its length or
 /// its method: a 414 costs one extra request, never a day, and the halves may fit a GET.
-async fn fetch_merged(http: &Http, url: &str, titles: &[&str], siteinfo: bool) -> Result<Merged> {
-    match fetch_rounds(http, url, titles, siteinfo).await {
+async fn fetch_merged(http: &Http, url: &str, titles: &[&str], ask: Ask) -> Result<Merged> {
+    match fetch_rounds(http, url, titles, ask).await {
         Err(e) if e.is_refused_for_its_form() && titles.len() > 1 => {
             let (a, b) = titles.split_at(titles.len() / 2);
             tracing::warn!(
                 titles = titles.len(),
                 "The request was too long for the server; splitting the batch."
             );
-            let mut merged = Box::pin(fetch_merged(http, url, a, siteinfo)).await?;
-            merged.extend(Box::pin(fetch_merged(http, url, b, false)).await?);
+            let mut merged = Box::pin(fetch_merged(http, url, a, ask)).await?;
+            let rest = match ask {
+                Ask::Categories { .. } => Ask::Categories { siteinfo: false },
+                Ask::ItemOnly => Ask::ItemOnly,
+            };
+            merged.extend(Box::pin(fetch_merged(http, url, b, rest)).await?);
             Ok(merged)
         }
         other => other,
@@ -444,30 +521,12 @@ async fn fetch_merged(http: &Http, url: &str, titles: &[&str], siteinfo: bool) -
 }
 
 /// Every `continue` round of one request, folded together.
-async fn fetch_rounds(http: &Http, url: &str, titles: &[&str], siteinfo: bool) -> Result<Merged> {
+async fn fetch_rounds(http: &Http, url: &str, titles: &[&str], ask: Ask) -> Result<Merged> {
     let titles = titles.join("|");
     let mut merged = Merged::default();
     let mut cont: Vec<(String, String)> = Vec::new();
     loop {
-        let mut params: Vec<(&str, &str)> = vec![
-            ("action", "query"),
-            ("prop", "categories|pageprops"),
-            ("clprop", "hidden"),
-            ("cllimit", "max"),
-            // The item rides along in the same request. Once `pageprops` is done it is
-            // listed after `||` in `continue` and skipped in later rounds
-            // (ApiContinuationManager::__construct and getContinuation, 0077c5da).
-            ("ppprop", "wikibase_item"),
-            ("redirects", "1"),
-            ("converttitles", "1"),
-            ("format", "json"),
-            ("formatversion", "2"),
-            ("maxlag", MAXLAG),
-            ("titles", &titles),
-        ];
-        if siteinfo {
-            params.extend([("meta", "siteinfo"), ("siprop", "general")]);
-        }
+        let mut params = ask.params(&titles);
         params.extend(cont.iter().map(|(k, v)| (k.as_str(), v.as_str())));
         let (query, method) = if get_url_len(url, &params) <= MAX_GET_URL_BYTES {
             (&params[..], Method::Get)

@@ -84,6 +84,33 @@ fn a_store_of_the_first_release_is_migrated_and_keeps_every_row() {
         text(&status.stdout)
     );
 
+    // Filling items would rewrite rows never judged, so those days are left alone.
+    let requests = fake.requests().len();
+    let fill = run(
+        &fake,
+        &db,
+        &[
+            "sync",
+            "--fill-wikidata",
+            "--since",
+            "2023-04-01",
+            "--until",
+            "2023-04-03",
+        ],
+    );
+    assert!(fill.status.success(), "{}", text(&fill.stderr));
+    let out = text(&fill.stdout);
+    assert!(
+        out.contains("Filled the Wikidata items of 0 stored day(s) (0 rows); 0 requests."),
+        "{out}"
+    );
+    assert!(
+        out.contains("3 day(s) stored before wikitop judged rows were left as they are"),
+        "{out}"
+    );
+    assert_eq!(fake.requests().len(), requests);
+    assert_served_matches(&db, &fake, "en.wikipedia", &stored, 100);
+
     // `--force` fetches the days again and fills them: served values the same, judged.
     let again = run(&fake, &db, &["sync", "--until", "2023-04-03", "--force"]);
     assert!(again.status.success(), "{}", text(&again.stderr));
@@ -134,16 +161,92 @@ fn a_store_of_the_previous_release_is_migrated_and_judged_again_with_no_request(
     );
     assert_eq!(fake.requests().len(), requests, "rejudging sent a request");
     assert_eq!(version(&db), SCHEMA_VERSION);
-    // Served values as they were, every judged column as this release computes it.
+    // Served values as they were, every judged column as this release computes it; the
+    // items were never read.
+    assert_matches_without_items(&db, &fake, "en.wikipedia", &stored, 100);
+
+    // The items: page properties only, each distinct existing page once, 50 to a request.
+    let fill = run(
+        &fake,
+        &db,
+        &[
+            "sync",
+            "--fill-wikidata",
+            "--since",
+            "2023-04-01",
+            "--until",
+            "2023-04-03",
+        ],
+    );
+    assert!(fill.status.success(), "{}", text(&fill.stderr));
+    let pages: std::collections::BTreeSet<String> =
+        read_store(&db, "en.wikipedia", stored[0], stored[2])
+            .into_iter()
+            .filter(|r| r.page_id.is_some())
+            .map(|r| r.title)
+            .collect();
+    let floor = pages.len().div_ceil(50);
+    let sent = fake.requests().len() - requests;
+    assert_eq!(sent, floor, "{} pages", pages.len());
+    assert!(
+        text(&fill.stdout).contains(&format!(
+            "Filled the Wikidata items of 3 stored day(s) (46 rows); {floor} requests."
+        )),
+        "{}",
+        text(&fill.stdout)
+    );
     assert_store_matches(&db, &fake, "en.wikipedia", &stored, 100);
+    // A second fill finds nothing to do.
+    let again = run(
+        &fake,
+        &db,
+        &[
+            "sync",
+            "--fill-wikidata",
+            "--since",
+            "2023-04-01",
+            "--until",
+            "2023-04-03",
+        ],
+    );
+    assert!(
+        text(&again.stdout).contains("0 stored day(s) (0 rows); 0 requests."),
+        "{}",
+        text(&again.stdout)
+    );
+
+    // Fetching the days again instead costs more: top lists, desktop lists, categories.
+    let other = tempfile::tempdir().unwrap();
+    let copy = copy_of(FIXTURE_V3, other.path());
+    let before = fake.requests().len();
+    let force = run(
+        &fake,
+        &copy,
+        &[
+            "sync",
+            "--force",
+            "--since",
+            "2023-04-01",
+            "--until",
+            "2023-04-03",
+        ],
+    );
+    assert!(force.status.success(), "{}", text(&force.stderr));
+    assert!(
+        fake.requests().len() - before > 2 * floor,
+        "{floor} against {}",
+        fake.requests().len() - before
+    );
     let status = run(&fake, &db, &["status", "--since", "2023-04-01"]);
     let out = text(&status.stdout);
     assert!(!out.contains("judged before mostread_rank"), "{out}");
-    let last_run = out
-        .lines()
-        .find(|l| l.contains(" ok "))
-        .unwrap_or_else(|| panic!("{out}"));
-    assert!(last_run.contains("3 day(s), 46 rows, 0 requests"), "{out}");
+    // The ledger: the rejudging run sent nothing, the filling run its floor.
+    let runs: Vec<&str> = out.lines().filter(|l| l.contains(" ok ")).collect();
+    assert!(
+        runs[1].contains(&format!("3 day(s), 46 rows, {floor} requests")),
+        "{out}"
+    );
+    assert!(runs[2].contains("3 day(s), 46 rows, 0 requests"), "{out}");
 }
 
 #[test]
