@@ -56,6 +56,8 @@ pub struct DuckDbSink {
     _lock: Option<File>,
     /// The file, when opened to write: its disk is measured before each write.
     path: Option<PathBuf>,
+    /// The writer's pool as last set, in MB: raised as the file grows ([`write_pool_mb`]).
+    pool_mb: u64,
 }
 
 fn lock_path(path: &Path) -> PathBuf {
@@ -68,11 +70,13 @@ impl DuckDbSink {
     /// Opens the file at `path` as `mode` says.
     pub fn open(path: &Path, mode: Mode) -> Result<Self> {
         match mode {
-            Mode::Write => Self::writer(path),
-            Mode::Rewrite => Self::writer(path)?.with_pool(
-                ANALYSIS_MEMORY_LIMIT,
-                "sizing the pool for rewriting stored days",
-            ),
+            Mode::Write => Self::writer(path)?.fit_pool(),
+            Mode::Rewrite => Self::writer(path)?
+                .with_pool(
+                    ANALYSIS_POOL_MB,
+                    "sizing the pool for rewriting stored days",
+                )?
+                .fit_pool(),
             Mode::DryRun if path.exists() => Self::reader(path),
             Mode::DryRun => Self::in_memory(),
             Mode::Read => Self::reader(path),
@@ -116,6 +120,7 @@ impl DuckDbSink {
             conn,
             _lock: Some(lock),
             path: Some(path.to_owned()),
+            pool_mb: WRITE_POOL_MIN_MB,
         })
     }
 
@@ -131,6 +136,7 @@ impl DuckDbSink {
             conn,
             _lock: None,
             path: None,
+            pool_mb: 0,
         })
     }
 
@@ -139,17 +145,42 @@ impl DuckDbSink {
     /// memory is not a backfill's) and every core.
     fn analyst(path: &Path) -> Result<Self> {
         Self::reader(path)?.with_pool(
-            ANALYSIS_MEMORY_LIMIT,
+            ANALYSIS_POOL_MB,
             "sizing the pool for a report or an export",
         )
     }
 
-    /// The same store with a pool of `limit` and every core.
-    fn with_pool(self, limit: &str, doing: &str) -> Result<Self> {
+    /// The same store with a pool of `limit` MB and every core.
+    fn with_pool(mut self, limit: u64, doing: &str) -> Result<Self> {
         self.conn
-            .execute_batch(&format!("SET memory_limit = '{limit}'; RESET threads;"))
+            .execute_batch(&format!("SET memory_limit = '{limit}MB'; RESET threads;"))
             .map_err(|e| Error::store(doing, e))?;
+        self.pool_mb = limit;
         Ok(self)
+    }
+
+    /// Raises a writer's pool to what its file's size needs ([`write_pool_mb`]), never
+    /// lowering it: checked as the store opens and before each write, as a backfill of
+    /// many wikis grows the file within one run.
+    fn fit_pool(mut self) -> Result<Self> {
+        self.grow_pool()?;
+        Ok(self)
+    }
+
+    fn grow_pool(&mut self) -> Result<()> {
+        let Some(path) = &self.path else {
+            return Ok(());
+        };
+        let file = std::fs::metadata(path).map_or(0, |m| m.len());
+        let wanted = write_pool_mb(file);
+        if wanted > self.pool_mb {
+            self.conn
+                .execute_batch(&format!("SET memory_limit = '{wanted}MB';"))
+                .map_err(|e| Error::store("sizing the pool for the store", e))?;
+            tracing::debug!(pool_mb = wanted, file_bytes = file, "Raised DuckDB's pool.");
+            self.pool_mb = wanted;
+        }
+        Ok(())
     }
 
     /// Opens an existing store read-only, for `status`: creates and migrates nothing.
@@ -184,6 +215,7 @@ impl DuckDbSink {
             conn,
             _lock: lock,
             path: None,
+            pool_mb: 0,
         })
     }
 
@@ -290,16 +322,26 @@ impl DuckDbSink {
 /// grows by: 32 MB put a three-wiki backfill (3 × 1,337 days) at 106 MB peak RSS in the
 /// bench, 16 MB at 95 MB but could not commit a rewrite (`--force`) of 30 days of the
 /// wider schema-3 rows ("failed to pin block"); 24 MB does both.
-const WRITE_MEMORY_LIMIT: &str = "24MB";
+const WRITE_POOL_MIN_MB: u64 = 24;
+/// But DuckDB pins a store's metadata to checkpoint it, and that grows with the store: 24 MB
+/// could not checkpoint after a day written into a store of 20 wikis' 1,337 days (2.7
+/// million rows, a 295 MB file): "failed to pin block of size 256.0 KiB (22.6 MiB/22.8 MiB
+/// used)", the day committed but the run failed. So the pool is at least an eighth of the
+/// file (37 MB there, which checkpointed), up to `WRITE_POOL_MAX_MB`.
+fn write_pool_mb(file_bytes: u64) -> u64 {
+    (file_bytes / 8 / (1024 * 1024)).clamp(WRITE_POOL_MIN_MB, WRITE_POOL_MAX_MB)
+}
+/// Every Wikipedia backfilled is a file of about 5 GB.
+const WRITE_POOL_MAX_MB: u64 = 1024;
 /// A reader (`status`, reading rows back) sorts and scans whole ranges of list columns:
 /// 16 MB runs out of memory there when the disk is too full to spill, 32 MB does not.
-const READ_MEMORY_LIMIT: &str = "32MB";
+const READ_POOL_MB: u64 = 32;
 /// A report's or an export's pool: a years-long, several-wiki store's aggregations ran
 /// out of memory in the 32 MB a reader gets; with 1 GB an export of 402k rows took it
 /// all, with 256 MB the same export and report run as fast. `sync --rejudge` gets it
 /// too: rewriting 61 stored days a transaction each, the writer's 24 MB pool could not
 /// pin a block for the automatic checkpoint ("failed to pin block of size 256.0 KiB").
-const ANALYSIS_MEMORY_LIMIT: &str = "256MB";
+const ANALYSIS_POOL_MB: u64 = 256;
 /// Rows per row group. DuckDB's default (122,880) keeps a growing group of list columns
 /// in memory for over a thousand days; small groups are checkpointed as they fill.
 const ROW_GROUP_SIZE: u32 = 8192;
@@ -310,16 +352,16 @@ fn attach(path: &Path, read_only: bool) -> Result<Connection> {
     // A path is not a bindable parameter in ATTACH: quote it as an SQL string literal.
     let literal = path.display().to_string().replace('\'', "''");
     let (mode, limit) = if read_only {
-        (", READ_ONLY", READ_MEMORY_LIMIT)
+        (", READ_ONLY", READ_POOL_MB)
     } else {
-        ("", WRITE_MEMORY_LIMIT)
+        ("", WRITE_POOL_MIN_MB)
     };
     let spill = spill_directory(path)
         .display()
         .to_string()
         .replace('\'', "''");
     conn.execute_batch(&format!(
-        "SET memory_limit = '{limit}'; SET threads = 1; SET temp_directory = '{spill}'; \
+        "SET memory_limit = '{limit}MB'; SET threads = 1; SET temp_directory = '{spill}'; \
          ATTACH '{literal}' AS store (ROW_GROUP_SIZE {ROW_GROUP_SIZE}{mode}); USE store;"
     ))
     .map_err(|e| classify_open(path, e))?;
@@ -478,6 +520,7 @@ impl Sink for DuckDbSink {
         if let Some(path) = &self.path {
             ensure_free_space(path, "writing days into")?;
         }
+        self.grow_pool()?;
         self.stage(days)
             .map_err(|e| Error::store("staging rows", e))?;
         let tx = self
@@ -571,6 +614,19 @@ impl Sink for DuckDbSink {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_writers_pool_grows_with_the_store_within_bounds() {
+        const MB: u64 = 1024 * 1024;
+        assert_eq!(write_pool_mb(0), WRITE_POOL_MIN_MB);
+        assert_eq!(
+            write_pool_mb(18 * MB),
+            WRITE_POOL_MIN_MB,
+            "one wiki's years"
+        );
+        assert_eq!(write_pool_mb(295 * MB), 36, "twenty wikis' years");
+        assert_eq!(write_pool_mb(50_000 * MB), WRITE_POOL_MAX_MB);
+    }
 
     /// Each process spills beside its store, never into a working directory that
     /// another wikitop process may share.
