@@ -51,18 +51,8 @@ pub(super) fn human_duration(d: std::time::Duration) -> String {
     }
 }
 
-/// `3512` → `3,512`.
-pub(super) fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
+/// `3512` → `3,512`, as the report writes numbers.
+pub(super) use wikitop::report::thousands;
 
 /// Bytes in decimal units, as BigQuery's console shows them: `45.3 GB`.
 pub(super) fn bytes(n: u64) -> String {

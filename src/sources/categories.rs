@@ -368,20 +368,7 @@ pub(crate) async fn fetch_categories(
     fetched_at: Timestamp,
     siteinfo: bool,
 ) -> Result<Answer> {
-    debug_assert!(articles.len() <= MAX_TITLES_PER_REQUEST);
-    let requestable: Vec<&str> = articles
-        .iter()
-        .map(String::as_str)
-        .filter(|a| *a != NO_TITLE && !unrequestable(a))
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect();
-    let merged = if requestable.is_empty() {
-        Merged::default()
-    } else {
-        let ask = Ask::Categories { siteinfo };
-        fetch_merged(http, url, &requestable, ask).await?
-    };
+    let merged = fetch_batch(http, url, articles, Ask::Categories { siteinfo }).await?;
     Ok(Answer {
         pages: articles
             .iter()
@@ -443,19 +430,7 @@ pub(crate) async fn fetch_items(
     url: &str,
     titles: &[String],
 ) -> Result<Vec<Option<WikidataId>>> {
-    debug_assert!(titles.len() <= MAX_TITLES_PER_REQUEST);
-    let requestable: Vec<&str> = titles
-        .iter()
-        .map(String::as_str)
-        .filter(|t| *t != NO_TITLE && !unrequestable(t))
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect();
-    let merged = if requestable.is_empty() {
-        Merged::default()
-    } else {
-        fetch_merged(http, url, &requestable, Ask::ItemOnly).await?
-    };
+    let merged = fetch_batch(http, url, titles, Ask::ItemOnly).await?;
     let never = Timestamp::UNIX_EPOCH;
     Ok(titles
         .iter()
@@ -464,6 +439,23 @@ pub(crate) async fn fetch_items(
             _ => merged.resolve(t, never).wikidata_id,
         })
         .collect())
+}
+
+/// One batch of at most 50 names: each requestable name once (never `NO_TITLE`, nor a
+/// name that would split the batch), every round folded together.
+async fn fetch_batch(http: &Http, url: &str, names: &[String], ask: Ask) -> Result<Merged> {
+    debug_assert!(names.len() <= MAX_TITLES_PER_REQUEST);
+    let requestable: Vec<&str> = names
+        .iter()
+        .map(String::as_str)
+        .filter(|a| *a != NO_TITLE && !unrequestable(a))
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    if requestable.is_empty() {
+        return Ok(Merged::default());
+    }
+    fetch_merged(http, url, &requestable, ask).await
 }
 
 /// The wiki's main page alone, for a server that answered a batch without it.

@@ -36,6 +36,24 @@ fn copy_of(fixture: &str, dir: &Path) -> PathBuf {
     db
 }
 
+/// `sync MODE` over the fixtures' three days, which must succeed; its stdout.
+fn sync_days(fake: &FakeWiki, db: &Path, mode: &str) -> String {
+    let out = run(
+        fake,
+        db,
+        &[
+            "sync",
+            mode,
+            "--since",
+            "2023-04-01",
+            "--until",
+            "2023-04-03",
+        ],
+    );
+    assert!(out.status.success(), "{mode}: {}", text(&out.stderr));
+    text(&out.stdout)
+}
+
 fn version(db: &Path) -> u32 {
     DuckDbSink::open(db, wikitop::sinks::Mode::Read)
         .and_then(|s| s.schema_version())
@@ -86,20 +104,8 @@ fn a_store_of_the_first_release_is_migrated_and_keeps_every_row() {
 
     // Filling items would rewrite rows never judged, so those days are left alone.
     let requests = fake.requests().len();
-    let fill = run(
-        &fake,
-        &db,
-        &[
-            "sync",
-            "--fill-wikidata",
-            "--since",
-            "2023-04-01",
-            "--until",
-            "2023-04-03",
-        ],
-    );
-    assert!(fill.status.success(), "{}", text(&fill.stderr));
-    let out = text(&fill.stdout);
+    let fill = sync_days(&fake, &db, "--fill-wikidata");
+    let out = &fill;
     assert!(
         out.contains("Filled the Wikidata items of 0 stored day(s) (0 rows); 0 requests."),
         "{out}"
@@ -140,24 +146,11 @@ fn a_store_of_the_previous_release_is_migrated_and_judged_again_with_no_request(
     assert!(!out.contains("before wikitop flagged rows"), "{out}");
 
     let requests = fake.requests().len();
-    let rejudge = run(
-        &fake,
-        &db,
-        &[
-            "sync",
-            "--rejudge",
-            "--since",
-            "2023-04-01",
-            "--until",
-            "2023-04-03",
-        ],
-    );
-    assert!(rejudge.status.success(), "{}", text(&rejudge.stderr));
+    let rejudge = sync_days(&fake, &db, "--rejudge");
     assert!(
-        text(&rejudge.stdout)
-            .contains("Judged 3 stored day(s) again (46 rows) from the store; 0 requests."),
+        rejudge.contains("Judged 3 stored day(s) again (46 rows) from the store; 0 requests."),
         "{}",
-        text(&rejudge.stdout)
+        rejudge
     );
     assert_eq!(fake.requests().len(), requests, "rejudging sent a request");
     assert_eq!(version(&db), SCHEMA_VERSION);
@@ -166,19 +159,7 @@ fn a_store_of_the_previous_release_is_migrated_and_judged_again_with_no_request(
     assert_matches_without_items(&db, &fake, "en.wikipedia", &stored, 100);
 
     // The items: page properties only, each distinct existing page once, 50 to a request.
-    let fill = run(
-        &fake,
-        &db,
-        &[
-            "sync",
-            "--fill-wikidata",
-            "--since",
-            "2023-04-01",
-            "--until",
-            "2023-04-03",
-        ],
-    );
-    assert!(fill.status.success(), "{}", text(&fill.stderr));
+    let fill = sync_days(&fake, &db, "--fill-wikidata");
     let pages: std::collections::BTreeSet<String> =
         read_store(&db, "en.wikipedia", stored[0], stored[2])
             .into_iter()
@@ -189,49 +170,26 @@ fn a_store_of_the_previous_release_is_migrated_and_judged_again_with_no_request(
     let sent = fake.requests().len() - requests;
     assert_eq!(sent, floor, "{} pages", pages.len());
     assert!(
-        text(&fill.stdout).contains(&format!(
+        fill.contains(&format!(
             "Filled the Wikidata items of 3 stored day(s) (46 rows); {floor} requests."
         )),
         "{}",
-        text(&fill.stdout)
+        fill
     );
     assert_store_matches(&db, &fake, "en.wikipedia", &stored, 100);
     // A second fill finds nothing to do.
-    let again = run(
-        &fake,
-        &db,
-        &[
-            "sync",
-            "--fill-wikidata",
-            "--since",
-            "2023-04-01",
-            "--until",
-            "2023-04-03",
-        ],
-    );
+    let again = sync_days(&fake, &db, "--fill-wikidata");
     assert!(
-        text(&again.stdout).contains("0 stored day(s) (0 rows); 0 requests."),
+        again.contains("0 stored day(s) (0 rows); 0 requests."),
         "{}",
-        text(&again.stdout)
+        again
     );
 
     // Fetching the days again instead costs more: top lists, desktop lists, categories.
     let other = tempfile::tempdir().unwrap();
     let copy = copy_of(FIXTURE_V3, other.path());
     let before = fake.requests().len();
-    let force = run(
-        &fake,
-        &copy,
-        &[
-            "sync",
-            "--force",
-            "--since",
-            "2023-04-01",
-            "--until",
-            "2023-04-03",
-        ],
-    );
-    assert!(force.status.success(), "{}", text(&force.stderr));
+    sync_days(&fake, &copy, "--force");
     assert!(
         fake.requests().len() - before > 2 * floor,
         "{floor} against {}",
