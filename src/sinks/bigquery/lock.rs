@@ -177,15 +177,7 @@ async fn get(
     settings: &BigQuerySettings,
     name: &str,
 ) -> Result<Option<Table>> {
-    let got = retrying(|| {
-        tables
-            .get_table()
-            .set_project_id(settings.project_id())
-            .set_dataset_id(settings.dataset())
-            .set_table_id(name)
-            .send()
-    })
-    .await;
+    let got = retrying(|| super::provision::get_table(tables, settings, name)).await;
     match got {
         Ok(table) => Ok(Some(table)),
         Err(e) if e.http_status_code() == Some(404) => Ok(None),

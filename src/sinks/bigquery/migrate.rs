@@ -148,16 +148,9 @@ async fn patch_guarded(
     let (project, id) = (settings.project_id(), settings.dataset());
     let fail = |what: &str, e| Error::store(doing, api_error(project, what, e));
     for _ in 0..PATCH_TRIES {
-        let found = retrying(|| {
-            tables
-                .get_table()
-                .set_project_id(project)
-                .set_dataset_id(id)
-                .set_table_id(name)
-                .send()
-        })
-        .await
-        .map_err(|e| fail("reading the table", e))?;
+        let found = retrying(|| super::provision::get_table(tables, settings, name))
+            .await
+            .map_err(|e| fail("reading the table", e))?;
         let Some(patch) = build(&found) else {
             return Ok(());
         };

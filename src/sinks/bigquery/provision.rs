@@ -159,6 +159,21 @@ fn check_location(settings: &BigQuerySettings, dataset: &Dataset) -> Result<()> 
     }
 }
 
+/// `tables.get` of one table or view of the dataset, as one request (callers retry it).
+pub(super) async fn get_table(
+    tables: &TableService,
+    settings: &BigQuerySettings,
+    name: &str,
+) -> std::result::Result<Table, google_cloud_bigquery_v2::Error> {
+    tables
+        .get_table()
+        .set_project_id(settings.project_id())
+        .set_dataset_id(settings.dataset())
+        .set_table_id(name)
+        .send()
+        .await
+}
+
 /// Gets a table or view, creating it from `wanted` if allowed.
 pub(super) async fn table(
     tables: &TableService,
@@ -181,14 +196,7 @@ pub(super) async fn table(
             .set_dataset_id(id)
             .set_table_id(name),
     );
-    let get = || {
-        tables
-            .get_table()
-            .set_project_id(project)
-            .set_dataset_id(id)
-            .set_table_id(name)
-            .send()
-    };
+    let get = || get_table(tables, settings, name);
     let insert = || {
         tables
             .insert_table()
