@@ -11,7 +11,7 @@ use fakewiki::{Config, FakeWiki, Quota, Universe};
 
 const USAGE: &str = "usage: fakewiki [--port N (8080)] [--published-until YYYY-MM-DD] \
                      [--latency-ms N] [--quota REQUESTS/SECONDS] [--seed N (42)] \
-                     [--universe realistic|fixture|intl]";
+                     [--universe realistic|fixture|intl] [--projects P,P,…]";
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -72,6 +72,8 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Option<Config>, Strin
             "--seed" => {
                 config.universe = Universe::realistic(value.parse().map_err(|_| bad("a number"))?)
             }
+            // The realistic universe serves any wiki named, as the bench's many-wiki runs do.
+            "--projects" => config = config.known_projects(value.split(',').map(str::to_owned)),
             "--universe" => {
                 let port = config.port;
                 config = match value.as_str() {
