@@ -56,8 +56,6 @@ pub struct DuckDbSink {
     _lock: Option<File>,
     /// The file, when opened to write: its disk is measured before each write.
     path: Option<PathBuf>,
-    /// The writer's pool as last set, in MB: raised as the file grows ([`write_pool_mb`]).
-    pool_mb: u64,
 }
 
 fn lock_path(path: &Path) -> PathBuf {
@@ -70,13 +68,11 @@ impl DuckDbSink {
     /// Opens the file at `path` as `mode` says.
     pub fn open(path: &Path, mode: Mode) -> Result<Self> {
         match mode {
-            Mode::Write => Self::writer(path)?.fit_pool(),
-            Mode::Rewrite => Self::writer(path)?
-                .with_pool(
-                    ANALYSIS_POOL_MB,
-                    "sizing the pool for rewriting stored days",
-                )?
-                .fit_pool(),
+            Mode::Write => Self::writer(path),
+            Mode::Rewrite => Self::writer(path)?.with_pool(
+                ANALYSIS_POOL_MB,
+                "sizing the pool for rewriting stored days",
+            ),
             Mode::DryRun if path.exists() => Self::reader(path),
             Mode::DryRun => Self::in_memory(),
             Mode::Read => Self::reader(path),
@@ -120,7 +116,6 @@ impl DuckDbSink {
             conn,
             _lock: Some(lock),
             path: Some(path.to_owned()),
-            pool_mb: WRITE_POOL_MIN_MB,
         })
     }
 
@@ -136,7 +131,6 @@ impl DuckDbSink {
             conn,
             _lock: None,
             path: None,
-            pool_mb: 0,
         })
     }
 
@@ -151,36 +145,11 @@ impl DuckDbSink {
     }
 
     /// The same store with a pool of `limit` MB and every core.
-    fn with_pool(mut self, limit: u64, doing: &str) -> Result<Self> {
+    fn with_pool(self, limit: u64, doing: &str) -> Result<Self> {
         self.conn
             .execute_batch(&format!("SET memory_limit = '{limit}MB'; RESET threads;"))
             .map_err(|e| Error::store(doing, e))?;
-        self.pool_mb = limit;
         Ok(self)
-    }
-
-    /// Raises a writer's pool to what its file's size needs ([`write_pool_mb`]), never
-    /// lowering it: checked as the store opens and before each write, as a backfill of
-    /// many wikis grows the file within one run.
-    fn fit_pool(mut self) -> Result<Self> {
-        self.grow_pool()?;
-        Ok(self)
-    }
-
-    fn grow_pool(&mut self) -> Result<()> {
-        let Some(path) = &self.path else {
-            return Ok(());
-        };
-        let file = std::fs::metadata(path).map_or(0, |m| m.len());
-        let wanted = write_pool_mb(file);
-        if wanted > self.pool_mb {
-            self.conn
-                .execute_batch(&format!("SET memory_limit = '{wanted}MB';"))
-                .map_err(|e| Error::store("sizing the pool for the store", e))?;
-            tracing::debug!(pool_mb = wanted, file_bytes = file, "Raised DuckDB's pool.");
-            self.pool_mb = wanted;
-        }
-        Ok(())
     }
 
     /// Opens an existing store read-only, for `status`: creates and migrates nothing.
@@ -215,7 +184,6 @@ impl DuckDbSink {
             conn,
             _lock: lock,
             path: None,
-            pool_mb: 0,
         })
     }
 
@@ -318,21 +286,24 @@ impl DuckDbSink {
 
 /// DuckDB's buffer pool for the writer: a day's rows are small, and a bounded pool keeps
 /// a years-long backfill's memory flat (DuckDB would otherwise take 80% of RAM). The
-/// pool fills to its cap as the file grows, so it is most of what a backfill's memory
-/// grows by: 32 MB put a three-wiki backfill (3 × 1,337 days) at 106 MB peak RSS in the
-/// bench, 16 MB at 95 MB but could not commit a rewrite (`--force`) of 30 days of the
-/// wider schema-3 rows ("failed to pin block"); 24 MB does both.
-const WRITE_POOL_MIN_MB: u64 = 24;
-/// But DuckDB pins a store's metadata to checkpoint it, and that grows with the store: 24 MB
-/// could not checkpoint after a day written into a store of 20 wikis' 1,337 days (2.7
-/// million rows, a 295 MB file): "failed to pin block of size 256.0 KiB (22.6 MiB/22.8 MiB
-/// used)", the day committed but the run failed. So the pool is at least an eighth of the
-/// file (37 MB there, which checkpointed), up to `WRITE_POOL_MAX_MB`.
-fn write_pool_mb(file_bytes: u64) -> u64 {
-    (file_bytes / 8 / (1024 * 1024)).clamp(WRITE_POOL_MIN_MB, WRITE_POOL_MAX_MB)
-}
-/// Every Wikipedia backfilled is a file of about 5 GB.
-const WRITE_POOL_MAX_MB: u64 = 1024;
+/// pool fills to its cap, so it is most of a backfill's memory: 32 MB put a three-wiki
+/// backfill (3 × 1,337 days) at 106 MB peak RSS in the bench, 16 MB at 95 MB but could
+/// not commit a rewrite (`--force`) of 30 days of the wider schema-3 rows ("failed to
+/// pin block"); 24 MB does both. It stays 24 MB however large the store: without merges
+/// ([`NO_ROW_GROUP_MERGES`]) a wiki's whole range synced into a 1 GB store of 76 wikis
+/// in it.
+const WRITE_POOL_MB: u64 = 24;
+/// DuckDB's checkpoint merges a table's partly filled row groups ("vacuum"), and in a
+/// large store a merge took memory the pool does not bound (DuckDB 1.5.6): syncing one
+/// wiki's 1,337 days into a store of 19 wikis (276 MB) peaked at 102 MB RSS with merges
+/// and 86 MB without; into one of 76 wikis (1 GB), 164 MB against 89 MB, and 159 MB with
+/// only two merges as it closed. In 24 MB the checkpoint of a 20-wiki store could not
+/// merge at all ("failed to pin block"). So a writer never merges: each checkpoint leaves
+/// its rows as a row group of their own (about 5,600 rows per automatic checkpoint in a
+/// backfill, one small group per daily run), which costs some compression and nothing
+/// in correctness; days that are replaced still free their rows, as DuckDB drops a row
+/// group whose rows are all deleted.
+const NO_ROW_GROUP_MERGES: &str = "SET max_vacuum_tasks = 0;";
 /// A reader (`status`, reading rows back) sorts and scans whole ranges of list columns:
 /// 16 MB runs out of memory there when the disk is too full to spill, 32 MB does not.
 const READ_POOL_MB: u64 = 32;
@@ -351,17 +322,17 @@ fn attach(path: &Path, read_only: bool) -> Result<Connection> {
     let conn = Connection::open_in_memory().map_err(|e| classify_open(path, e))?;
     // A path is not a bindable parameter in ATTACH: quote it as an SQL string literal.
     let literal = path.display().to_string().replace('\'', "''");
-    let (mode, limit) = if read_only {
-        (", READ_ONLY", READ_POOL_MB)
+    let (mode, limit, vacuum) = if read_only {
+        (", READ_ONLY", READ_POOL_MB, "")
     } else {
-        ("", WRITE_POOL_MIN_MB)
+        ("", WRITE_POOL_MB, NO_ROW_GROUP_MERGES)
     };
     let spill = spill_directory(path)
         .display()
         .to_string()
         .replace('\'', "''");
     conn.execute_batch(&format!(
-        "SET memory_limit = '{limit}MB'; SET threads = 1; SET temp_directory = '{spill}'; \
+        "SET memory_limit = '{limit}MB'; SET threads = 1; SET temp_directory = '{spill}'; {vacuum} \
          ATTACH '{literal}' AS store (ROW_GROUP_SIZE {ROW_GROUP_SIZE}{mode}); USE store;"
     ))
     .map_err(|e| classify_open(path, e))?;
@@ -520,7 +491,6 @@ impl Sink for DuckDbSink {
         if let Some(path) = &self.path {
             ensure_free_space(path, "writing days into")?;
         }
-        self.grow_pool()?;
         self.stage(days)
             .map_err(|e| Error::store("staging rows", e))?;
         let tx = self
@@ -614,19 +584,6 @@ impl Sink for DuckDbSink {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_writers_pool_grows_with_the_store_within_bounds() {
-        const MB: u64 = 1024 * 1024;
-        assert_eq!(write_pool_mb(0), WRITE_POOL_MIN_MB);
-        assert_eq!(
-            write_pool_mb(18 * MB),
-            WRITE_POOL_MIN_MB,
-            "one wiki's years"
-        );
-        assert_eq!(write_pool_mb(295 * MB), 36, "twenty wikis' years");
-        assert_eq!(write_pool_mb(50_000 * MB), WRITE_POOL_MAX_MB);
-    }
 
     /// Each process spills beside its store, never into a working directory that
     /// another wikitop process may share.
