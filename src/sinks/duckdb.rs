@@ -44,7 +44,7 @@ fn create_stage() -> String {
 /// the row groups of other days (rows arrive roughly in date order) and of other wikis
 /// (a backfill writes one wiki after another), so a write costs the same on day 10 as
 /// on day 1,300, and in the twentieth wiki of a store as in the first, instead of
-/// scanning (and holding the metadata of) every wiki's rows of those dates.
+/// scanning every wiki's rows of those dates.
 const DELETE_DAYS: &str = r#"
 DELETE FROM top_pages t
     USING (SELECT DISTINCT CAST(date AS DATE) AS date, project, access FROM temp.main.stage_days) s
@@ -294,7 +294,7 @@ impl DuckDbSink {
 /// not commit a rewrite (`--force`) of 30 days of the wider schema-3 rows ("failed to
 /// pin block"); 24 MB does both. It stays 24 MB however large the store: without merges
 /// ([`NO_ROW_GROUP_MERGES`]) a wiki's whole range synced into a 1 GB store of 76 wikis
-/// in it.
+/// with it.
 const WRITE_POOL_MB: u64 = 24;
 /// DuckDB's checkpoint merges a table's partly filled row groups ("vacuum"), and in a
 /// large store a merge took memory the pool does not bound (DuckDB 1.5.6): syncing one
