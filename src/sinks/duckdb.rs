@@ -75,7 +75,8 @@ struct Writer {
 /// grew from 28 MB in the first wiki to 67 MB in the twentieth (peak RSS 113 MB), while a
 /// fresh process backfilling a 21st wiki into that store peaked at 40 MB (83 MB RSS).
 /// So a writer closes and reopens its connection once it has written this many rows,
-/// about one wiki's backfill; a daily run never gets there.
+/// about one wiki's backfill; a daily run never gets there. The same 20-wiki run then
+/// peaked at 87.6 MB, anonymous memory at most 40 MB.
 const REOPEN_AFTER_ROWS: u64 = 100_000;
 
 fn lock_path(path: &Path) -> PathBuf {
