@@ -5,10 +5,11 @@
 //! a backfill is judged by its request count first and its wall time second. In one run
 //! this bench starts `fakewiki` (realistic title mix, configurable latency and quota),
 //! runs the real `wikitop` binary as a child process over the range (wall time, peak RSS
-//! from `wait4(2)` in a small helper process: see `MEASURE`), computes the floor an ideal client would need from the fake's own
-//! universe, runs a naive client (one Action API request per page per day, sequential, a
-//! new connection each) over a few sample days, and prints one table with the ratios the
-//! issue's targets are stated in. It is run by hand, never by the test suite:
+//! from `wait4(2)` in a small helper process: see `MEASURE`), computes the floor an ideal
+//! client would need from the fake's own universe, runs a naive client (one Action API
+//! request per page per day, sequential, a new connection each) over a few sample days,
+//! and prints one table with the ratios the issue's targets are stated in. It is run by
+//! hand, never by the test suite:
 //!
 //! ```text
 //! cargo bench --bench backfill -- [--days N] [--since D] [--latency MS] [--quota N/SECS]
@@ -502,9 +503,9 @@ fn wikitop_command(
 /// environment, writes its peak RSS in KiB into FILE and exits as it did.
 ///
 /// The bench cannot measure its children itself: Linux folds the peak RSS of the process
-/// that spawns a child into the child's `ru_maxrss` (at `execve`, the kernel records the
-/// high-water mark of the address space the child leaves, which after `fork` or
-/// `posix_spawn` is the parent's), so every run reported at least the bench's own peak,
+/// that spawns a child into the child's `ru_maxrss` (at `execve`, `exec_mmap()` in the
+/// kernel's `fs/exec.c` calls `setmax_mm_hiwater_rss()` on the address space the child
+/// leaves, which after `fork` or `posix_spawn` is the parent's or a copy of it), so every run reported at least the bench's own peak,
 /// grown by the fake's request log of the runs before: the paced 20-wiki run's "197 MB"
 /// (`/bin/true` spawned from a 300 MB Python process reports 313 MB). A freshly started
 /// helper is a few MB, below any wikitop run.
